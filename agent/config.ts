@@ -1,0 +1,61 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { CommonConfigShape } from '../shared/config/common.js';
+import { HostIdSchema } from '../shared/wire/telemetry.js';
+import { HOST_ID_PATTERN } from '../shared/wire/topics.js';
+
+/** Seconds between two collections. */
+export const DEFAULT_INTERVAL_SECONDS = 10;
+export const MIN_INTERVAL_SECONDS = 1;
+export const MAX_INTERVAL_SECONDS = 3600;
+
+const BROKER_PROTOCOLS = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:'];
+
+/** The machine's host name made into a valid host id (one MQTT topic level). */
+export function defaultHostId(): string {
+  const name = hostname()
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '');
+  return HOST_ID_PATTERN.test(name) ? name : 'host';
+}
+
+export const AgentSectionSchema = z
+  .object({
+    /** This host's id in topics and the API. Default: the host name. */
+    hostId: HostIdSchema.default(defaultHostId),
+    /** Seconds between collections, 1..3600. Default 10. */
+    intervalSeconds: z
+      .number()
+      .min(MIN_INTERVAL_SECONDS, `at least ${MIN_INTERVAL_SECONDS} s`)
+      .max(MAX_INTERVAL_SECONDS, `at most ${MAX_INTERVAL_SECONDS} s`)
+      .default(DEFAULT_INTERVAL_SECONDS),
+    /** Broker URL, e.g. `mqtt://broker:1883`. Default: `mqtt://{mqtt.host}:{mqtt.port}`. */
+    brokerUrl: z
+      .string()
+      .refine((u) => URL.canParse(u) && BROKER_PROTOCOLS.includes(new URL(u).protocol), {
+        message: `broker URL must use one of ${BROKER_PROTOCOLS.map((p) => p.slice(0, -1)).join(', ')}`,
+      })
+      .optional(),
+    /** MQTT credentials, when the broker asks for them. */
+    username: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+  })
+  .strict()
+  .prefault({});
+export type AgentSection = z.infer<typeof AgentSectionSchema>;
+
+/** The agent's whole configuration; an `aggregator` section in a shared file is ignored. */
+export const AgentConfigSchema = z
+  .object({
+    ...CommonConfigShape,
+    agent: AgentSectionSchema,
+    aggregator: z.unknown().optional(),
+  })
+  .strict();
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+
+export function brokerUrlOf(config: AgentConfig): string {
+  if (config.agent.brokerUrl) return config.agent.brokerUrl;
+  const host = config.mqtt.host === '0.0.0.0' || config.mqtt.host === '::' ? '127.0.0.1' : config.mqtt.host;
+  return `mqtt://${host.includes(':') ? `[${host}]` : host}:${config.mqtt.port}`;
+}

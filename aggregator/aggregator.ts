@@ -1,0 +1,101 @@
+import { join, resolve } from 'node:path';
+import type { Logger } from '../shared/log.js';
+import { allHostsFilter } from '../shared/wire/topics.js';
+import { createApi } from './api/routes.js';
+import { HttpServer } from './api/http-server.js';
+import { LiveStream } from './api/live-stream.js';
+import { createSelfMetrics } from './api/self-metrics.js';
+import { EmbeddedBroker } from './broker/embedded-broker.js';
+import type { AggregatorConfig } from './config.js';
+import { TelemetryIngest } from './ingest/telemetry-ingest.js';
+import { HostRegistry } from './live/host-registry.js';
+import { BatchingWriter } from './storage/batching-writer.js';
+import { DuckDbTelemetryStore } from './storage/duckdb/duckdb-store.js';
+
+export interface Aggregator {
+  start(): Promise<void>;
+  /** Stops intake first, then writes what is buffered and closes the store. Safe to call twice. */
+  stop(): Promise<void>;
+  readonly httpUrl: string;
+  readonly mqttUrl: string;
+  readonly dataDir: string;
+  readonly storeDescription: string;
+}
+
+/** File name of the embedded store inside the data dir. */
+export const DUCKDB_FILE = 'telemetry.duckdb';
+
+/**
+ * Builds the aggregator pipeline from its configuration:
+ * broker → ingest (validate) → { live host state, WebSocket stream, batching writer → store },
+ * and the HTTP API over live state and store.
+ */
+export function createAggregator(config: AggregatorConfig, log: Logger): Aggregator {
+  const dataDir = resolve(config.dataDir);
+  const settings = config.aggregator;
+  const store = new DuckDbTelemetryStore({
+    path: join(dataDir, DUCKDB_FILE),
+    memoryLimit: settings.store.memoryLimit,
+    threads: settings.store.threads,
+  });
+  const writer = new BatchingWriter(store, { ...settings.ingest, log: log.child({ component: 'writer' }) });
+  const hosts = new HostRegistry(settings.offlineAfterIntervals);
+  const stream = new LiveStream(log.child({ component: 'stream' }));
+  const ingest = new TelemetryIngest({
+    maxPayloadBytes: settings.ingest.maxPayloadBytes,
+    log: log.child({ component: 'ingest' }),
+    onTelemetry: (message) => {
+      writer.write(message);
+      hosts.updateTelemetry(message);
+      stream.publish({ type: 'telemetry', hostId: message.hostId, data: message });
+    },
+    onStatus: (message) => hosts.updateStatus(message),
+  });
+  const broker = new EmbeddedBroker({ ...config.mqtt, log: log.child({ component: 'broker' }) });
+  broker.subscribe(allHostsFilter('telemetry'), ingest.handleTelemetry);
+  broker.subscribe(allHostsFilter('status'), ingest.handleStatus);
+  const metrics = createSelfMetrics({
+    ingest: () => ingest.stats(),
+    writer: () => writer.stats(),
+    hosts: () => hosts.list(),
+    stream: () => stream.stats(),
+  });
+  const app = createApi({ hosts, store, metrics, brokerUrl: () => broker.url, log });
+  const http = new HttpServer({ ...config.http, app, stream, log: log.child({ component: 'http' }) });
+
+  let state: 'new' | 'started' | 'stopped' = 'new';
+  return {
+    get httpUrl() {
+      return http.url;
+    },
+    get mqttUrl() {
+      return broker.url;
+    },
+    dataDir,
+    storeDescription: store.description,
+    async start() {
+      if (state !== 'new') return;
+      state = 'started';
+      try {
+        await store.start();
+        hosts.restore(await store.latestPerHost());
+        writer.start();
+        await broker.start();
+        await http.start();
+      } catch (err) {
+        await this.stop();
+        throw err;
+      }
+    },
+    async stop() {
+      if (state === 'stopped') return;
+      state = 'stopped';
+      await broker.stop();
+      await http.stop();
+      await writer.stop();
+      await store.stop();
+      const { written, dropped } = writer.stats();
+      log.info({ written, dropped }, 'aggregator stopped');
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { CloudSenseError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import { STREAM_PATH, type LiveStream } from './live-stream.js';
+
+export interface HttpServerOptions {
+  host: string;
+  /** 0 picks a free port; `port` tells which after start. */
+  port: number;
+  app: Hono;
+  stream: LiveStream;
+  log: Logger;
+}
+
+/** Requests that take longer than this are cut off, milliseconds. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** The aggregator's HTTP listener: REST and dashboard through Hono, the live stream through ws. */
+export class HttpServer {
+  private server: Server | undefined;
+  private boundPort: number;
+
+  constructor(private readonly options: HttpServerOptions) {
+    this.boundPort = options.port;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get url(): string {
+    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
+    return `http://${host}:${this.boundPort}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    const server = createAdaptorServer({ fetch: this.options.app.fetch }) as Server;
+    server.requestTimeout = REQUEST_TIMEOUT_MS;
+    server.on('upgrade', (request, socket, head) => {
+      const path = (request.url ?? '').split('?')[0];
+      if (path === STREAM_PATH) this.options.stream.handleUpgrade(request, socket, head);
+      else socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        const hint =
+          err.code === 'EADDRINUSE'
+            ? '; set http.port (CLOUDSENSE_HTTP_PORT or --http-port) to a free port'
+            : '';
+        reject(
+          new CloudSenseError('LISTEN_FAILED', `HTTP cannot listen on ${this.url}: ${err.message}${hint}`, {
+            cause: err,
+            permanent: true,
+          }),
+        );
+      });
+      server.listen(this.options.port, this.options.host, () => resolve());
+    });
+    const address = server.address();
+    if (address && typeof address === 'object') this.boundPort = address.port;
+    this.server = server;
+    this.options.log.info({ url: this.url }, 'HTTP API listening');
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    this.options.stream.close();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    // Let in-flight requests finish briefly, then cut what is left.
+    const timer = setTimeout(() => server.closeAllConnections(), 2000).unref();
+    await closed;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,111 @@
+import type { z } from 'zod';
+import { RateLimitedLog, type Logger } from '../../shared/log.js';
+import {
+  StatusMessageSchema,
+  TelemetryMessageSchema,
+  type StatusMessage,
+  type TelemetryMessage,
+} from '../../shared/wire/telemetry.js';
+import { parseHostTopic } from '../../shared/wire/topics.js';
+
+/** Rejects invalid UTF-8 instead of replacing it, so garbage is counted as malformed. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Why a message was dropped; each reason is counted separately. */
+export const DROP_REASONS = ['oversized', 'malformed', 'invalid', 'host_mismatch', 'bad_topic'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+export interface IngestStats {
+  received: number;
+  accepted: number;
+  dropped: Record<DropReason, number>;
+}
+
+export interface IngestOptions {
+  /** Largest accepted payload, bytes. */
+  maxPayloadBytes: number;
+  /** Receives each valid telemetry message. */
+  onTelemetry: (message: TelemetryMessage) => void;
+  /** Receives each valid status message. */
+  onStatus: (message: StatusMessage) => void;
+  log: Logger;
+}
+
+/**
+ * The trust boundary for everything agents publish: size limit, JSON parse,
+ * schema, and the host id in the payload must match the topic's. Bad messages
+ * are counted by reason and logged at a limited rate; they never throw.
+ */
+export class TelemetryIngest {
+  private readonly counts: IngestStats = {
+    received: 0,
+    accepted: 0,
+    dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
+  };
+  private readonly dropLog: RateLimitedLog;
+
+  constructor(private readonly options: IngestOptions) {
+    this.dropLog = new RateLimitedLog(options.log);
+  }
+
+  /** Entry point for `cloudsense/v1/hosts/+/telemetry`. */
+  handleTelemetry = (topic: string, payload: Buffer): void => {
+    const message = this.parse(topic, payload, TelemetryMessageSchema);
+    if (message) this.options.onTelemetry(message);
+  };
+
+  /** Entry point for `cloudsense/v1/hosts/+/status`. An empty retained payload clears a status: ignored. */
+  handleStatus = (topic: string, payload: Buffer): void => {
+    if (payload.length === 0) return;
+    const message = this.parse(topic, payload, StatusMessageSchema);
+    if (message) this.options.onStatus(message);
+  };
+
+  stats(): IngestStats {
+    return { ...this.counts, dropped: { ...this.counts.dropped } };
+  }
+
+  private parse<T extends { hostId: string }>(
+    topic: string,
+    payload: Buffer,
+    schema: z.ZodType<T>,
+  ): T | undefined {
+    this.counts.received++;
+    const parsedTopic = parseHostTopic(topic);
+    if (!parsedTopic) return this.drop('bad_topic', topic, 'topic is not a CloudSense host topic');
+    if (payload.length > this.options.maxPayloadBytes) {
+      return this.drop(
+        'oversized',
+        topic,
+        `payload of ${payload.length} bytes exceeds ${this.options.maxPayloadBytes}`,
+      );
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(STRICT_UTF8.decode(payload));
+    } catch (err) {
+      return this.drop('malformed', topic, `not UTF-8 JSON: ${(err as Error).message}`);
+    }
+    const result = schema.safeParse(json);
+    if (!result.success) {
+      const first = result.error.issues[0];
+      const where = first?.path.length ? first.path.join('.') : '(root)';
+      return this.drop('invalid', topic, `schema: ${where}: ${first?.message ?? 'invalid'}`);
+    }
+    if (result.data.hostId !== parsedTopic.hostId) {
+      return this.drop(
+        'host_mismatch',
+        topic,
+        `payload host "${result.data.hostId}" differs from the topic's`,
+      );
+    }
+    this.counts.accepted++;
+    return result.data;
+  }
+
+  private drop(reason: DropReason, topic: string, detail: string): undefined {
+    this.counts.dropped[reason]++;
+    this.dropLog.warn({ reason, topic: topic.slice(0, 200), detail }, 'dropped an invalid MQTT message');
+    return undefined;
+  }
+}

@@ -1,0 +1,128 @@
+import type { Logger } from '../../shared/log.js';
+import { errorMessage } from '../../shared/errors.js';
+import type { TelemetryMessage } from '../../shared/wire/telemetry.js';
+import type { TelemetryStore } from './telemetry-store.js';
+
+export interface BatchingWriterOptions {
+  /** Messages per store write; a full batch is written at once. */
+  batchSize: number;
+  /** Longest a message waits in the buffer before a write, milliseconds. */
+  flushIntervalMs: number;
+  /** Buffer bound, messages; past it the oldest are dropped and counted. */
+  maxBuffered: number;
+  log: Logger;
+}
+
+export interface BatchingWriterStats {
+  accepted: number;
+  written: number;
+  dropped: number;
+  failedWrites: number;
+  buffered: number;
+}
+
+/** Longest pause between retries while the store refuses writes, milliseconds. */
+const MAX_RETRY_DELAY_MS = 30_000;
+
+/**
+ * The one place that makes store writes reliable: batches messages by size
+ * and time, retries failed writes with back-off while keeping the batch, and
+ * bounds its buffer. Everything it accepts is either written or counted as
+ * dropped.
+ */
+export class BatchingWriter {
+  private buffer: TelemetryMessage[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private retryDelayMs = 0;
+  private stopped = false;
+  private readonly counts = { accepted: 0, written: 0, dropped: 0, failedWrites: 0 };
+
+  constructor(
+    private readonly store: TelemetryStore,
+    private readonly options: BatchingWriterOptions,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(this.options.flushIntervalMs);
+  }
+
+  write(message: TelemetryMessage): void {
+    this.counts.accepted++;
+    this.buffer.push(message);
+    this.enforceBound();
+    if (this.buffer.length >= this.options.batchSize && !this.flushing && this.retryDelayMs === 0) {
+      void this.flush();
+    }
+  }
+
+  /** Writes everything buffered; resolves when done or when a write failed (it will be retried). */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = this.drain().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, this.options.batchSize);
+      try {
+        await this.store.write(batch);
+      } catch (err) {
+        this.buffer.unshift(...batch);
+        this.enforceBound();
+        this.counts.failedWrites++;
+        this.retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, Math.max(500, this.retryDelayMs * 2));
+        this.options.log.warn(
+          { err: errorMessage(err), buffered: this.buffer.length, retryInMs: this.retryDelayMs },
+          'store write failed; keeping the batch and retrying',
+        );
+        this.schedule(this.retryDelayMs);
+        return;
+      }
+      this.counts.written += batch.length;
+      this.retryDelayMs = 0;
+    }
+  }
+
+  private enforceBound(): void {
+    const excess = this.buffer.length - this.options.maxBuffered;
+    if (excess <= 0) return;
+    this.buffer.splice(0, excess);
+    this.counts.dropped += excess;
+    this.options.log.error({ dropped: excess }, 'write buffer full; oldest telemetry dropped');
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.flush().finally(() => {
+        if (this.retryDelayMs === 0) this.schedule(this.options.flushIntervalMs);
+      });
+    }, ms);
+  }
+
+  /** Stops the timer and writes what is buffered; what still fails to write is counted as dropped. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.flushing;
+    this.retryDelayMs = 0;
+    await this.flush();
+    if (this.buffer.length > 0) {
+      this.counts.dropped += this.buffer.length;
+      this.options.log.error(
+        { lost: this.buffer.length },
+        'stopping with telemetry the store did not accept',
+      );
+      this.buffer = [];
+    }
+  }
+
+  stats(): BatchingWriterStats {
+    return { ...this.counts, buffered: this.buffer.length };
+  }
+}

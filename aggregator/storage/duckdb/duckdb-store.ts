@@ -1,0 +1,188 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DuckDBInstance, DuckDBTimestampMillisecondsValue, type DuckDBConnection } from '@duckdb/node-api';
+import { BusyError, CloudSenseError, errorMessage } from '../../../shared/errors.js';
+import { attributesKey, type MetricPoint, type TelemetryMessage } from '../../../shared/wire/telemetry.js';
+import type { HostSnapshot, Series, SeriesQuery, TelemetryStore } from '../telemetry-store.js';
+
+export interface DuckDbStoreOptions {
+  /** Path of the database file. */
+  path: string;
+  /** DuckDB's memory limit, e.g. `512MB`. Set explicitly: DuckDB defaults to 80% of RAM. */
+  memoryLimit: string;
+  /** Worker threads DuckDB may use. */
+  threads: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS samples (
+  host_id    VARCHAR      NOT NULL,
+  seq        UBIGINT      NOT NULL,
+  ts         TIMESTAMP_MS NOT NULL,
+  metric     VARCHAR      NOT NULL,
+  attributes VARCHAR      NOT NULL,
+  unit       VARCHAR      NOT NULL,
+  value      DOUBLE       NOT NULL
+)`;
+
+/**
+ * Telemetry in an embedded DuckDB file: one row per metric point, attributes
+ * as canonical JSON. Only one process may hold the file; a second one gets a
+ * BusyError naming the holder.
+ */
+export class DuckDbTelemetryStore implements TelemetryStore {
+  private instance: DuckDBInstance | undefined;
+  private connection: DuckDBConnection | undefined;
+  /** Serialises writes: the appender and its commit must not interleave. */
+  private writeChain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: DuckDbStoreOptions) {}
+
+  get description(): string {
+    return `duckdb:${this.options.path}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.connection) return;
+    mkdirSync(dirname(this.options.path), { recursive: true });
+    try {
+      this.instance = await DuckDBInstance.create(this.options.path, {
+        memory_limit: this.options.memoryLimit,
+        threads: String(this.options.threads),
+      });
+    } catch (err) {
+      const message = errorMessage(err);
+      if (/lock/i.test(message)) {
+        const pid = /PID (\d+)/.exec(message)?.[1];
+        throw new BusyError(
+          `the store ${this.options.path} is held by another process${pid ? ` (pid ${pid})` : ''}; ` +
+            'stop it, or use its API instead of opening the data dir directly',
+          { cause: err },
+        );
+      }
+      throw new CloudSenseError('STORE_OPEN_FAILED', `cannot open ${this.options.path}: ${message}`, {
+        cause: err,
+      });
+    }
+    this.connection = await this.instance.connect();
+    await this.connection.run(SCHEMA);
+  }
+
+  async stop(): Promise<void> {
+    const connection = this.connection;
+    if (!connection) return;
+    await this.writeChain;
+    this.connection = undefined;
+    // A checkpoint folds the write-ahead log into the file, so the next start is quick.
+    await connection.run('CHECKPOINT').catch(() => undefined);
+    connection.closeSync();
+    this.instance?.closeSync();
+    this.instance = undefined;
+  }
+
+  write(batch: readonly TelemetryMessage[]): Promise<void> {
+    const run = this.writeChain.then(() => this.append(batch));
+    this.writeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async append(batch: readonly TelemetryMessage[]): Promise<void> {
+    const connection = this.requireConnection();
+    if (batch.length === 0) return;
+    const appender = await connection.createAppender('samples');
+    try {
+      for (const message of batch) {
+        const ts = new DuckDBTimestampMillisecondsValue(BigInt(message.timestamp));
+        const seq = BigInt(message.seq);
+        for (const point of message.metrics) {
+          appender.appendVarchar(message.hostId);
+          appender.appendUBigInt(seq);
+          appender.appendTimestampMilliseconds(ts);
+          appender.appendVarchar(point.name);
+          appender.appendVarchar(attributesKey(point.attributes));
+          appender.appendVarchar(point.unit);
+          appender.appendDouble(point.value);
+          appender.endRow();
+        }
+      }
+      // Closing the appender flushes and commits the rows in one transaction.
+      appender.closeSync();
+    } catch (err) {
+      appender.clear();
+      throw new CloudSenseError('STORE_WRITE_FAILED', `DuckDB write failed: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  async querySeries(query: SeriesQuery): Promise<Series[]> {
+    const connection = this.requireConnection();
+    const params: Record<string, string | number | DuckDBTimestampMillisecondsValue> = {
+      host: query.hostId,
+      from: new DuckDBTimestampMillisecondsValue(BigInt(query.from)),
+      to: new DuckDBTimestampMillisecondsValue(BigInt(query.to)),
+      limit: query.limit,
+    };
+    if (query.metric !== undefined) params.metric = query.metric;
+    const reader = await connection.runAndReadAll(
+      `SELECT * FROM (
+         SELECT metric, attributes, unit, epoch_ms(ts)::DOUBLE AS t, value FROM samples
+         WHERE host_id = $host AND ts >= $from AND ts < $to ${query.metric !== undefined ? 'AND metric = $metric' : ''}
+         ORDER BY ts DESC LIMIT $limit)
+       ORDER BY t, metric, attributes`,
+      params,
+    );
+    const bySeries = new Map<string, Series>();
+    for (const [metric, attributes, unit, t, value] of reader.getRowsJS() as Array<
+      [string, string, string, number, number]
+    >) {
+      const key = `${metric}\u0000${attributes}`;
+      let series = bySeries.get(key);
+      if (!series) {
+        series = { metric, unit, attributes: JSON.parse(attributes) as Record<string, string>, points: [] };
+        bySeries.set(key, series);
+      }
+      series.points.push([t, value]);
+    }
+    return [...bySeries.values()];
+  }
+
+  async latestPerHost(): Promise<HostSnapshot[]> {
+    const connection = this.requireConnection();
+    const reader = await connection.runAndReadAll(
+      `WITH last AS (SELECT host_id, max(ts) AS ts FROM samples GROUP BY host_id)
+       SELECT s.host_id, epoch_ms(s.ts)::DOUBLE, s.seq::DOUBLE, s.metric, s.attributes, s.unit, s.value
+       FROM samples s JOIN last USING (host_id, ts) ORDER BY s.host_id, s.metric, s.attributes`,
+    );
+    const hosts = new Map<string, HostSnapshot>();
+    for (const [hostId, ts, seq, name, attributes, unit, value] of reader.getRowsJS() as Array<
+      [string, number, number, string, string, string, number]
+    >) {
+      let host = hosts.get(hostId);
+      if (!host) {
+        host = { hostId, lastSeen: ts, lastSeq: seq, metrics: [] };
+        hosts.set(hostId, host);
+      }
+      const point: MetricPoint = { name, unit, value };
+      if (attributes !== '{}') point.attributes = JSON.parse(attributes) as Record<string, string>;
+      host.metrics.push(point);
+    }
+    return [...hosts.values()];
+  }
+
+  async countPoints(hostId?: string): Promise<number> {
+    const connection = this.requireConnection();
+    const reader =
+      hostId === undefined
+        ? await connection.runAndReadAll('SELECT count(*)::DOUBLE FROM samples')
+        : await connection.runAndReadAll('SELECT count(*)::DOUBLE FROM samples WHERE host_id = $host', {
+            host: hostId,
+          });
+    return Number(reader.getRowsJS()[0]?.[0] ?? 0);
+  }
+
+  private requireConnection(): DuckDBConnection {
+    if (!this.connection) throw new CloudSenseError('STORE_CLOSED', 'the store is not open');
+    return this.connection;
+  }
+}

@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { VERSION } from '../shared/version.js';
+import { agentCommand } from './commands/agent.js';
+import { aggregatorCommand } from './commands/aggregator.js';
+import { upCommand } from './commands/up.js';
+
+const program = new Command('cloudsense')
+  .description('CloudSense: predict and prevent resource exhaustion on server fleets.')
+  .version(VERSION, '-V, --version')
+  .showHelpAfterError()
+  .addCommand(upCommand())
+  .addCommand(aggregatorCommand())
+  .addCommand(agentCommand())
+  .addHelpText(
+    'after',
+    '\nConfiguration: a YAML file (--config), overridden by CLOUDSENSE_* environment variables, overridden by flags.\n' +
+      'See docs/configuration.md.',
+  );
+
+await program.parseAsync(process.argv);

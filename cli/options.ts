@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import type { ConfigSources } from '../shared/config/load.js';
+import { ConfigError } from '../shared/errors.js';
+
+/** Options every long-running command shares, and the config path each sets. */
+const COMMON_FLAGS: Array<[flags: string, description: string, path: string]> = [
+  ['--data-dir <dir>', 'data directory (env CLOUDSENSE_DATA_DIR, default ./data)', 'dataDir'],
+  ['--http-host <host>', 'HTTP listen address (env CLOUDSENSE_HTTP_HOST, default 127.0.0.1)', 'http.host'],
+  [
+    '--http-port <port>',
+    'HTTP port, 0 for any free one (env CLOUDSENSE_HTTP_PORT, default 8080)',
+    'http.port',
+  ],
+  ['--mqtt-host <host>', 'MQTT broker address (env CLOUDSENSE_MQTT_HOST, default 127.0.0.1)', 'mqtt.host'],
+  [
+    '--mqtt-port <port>',
+    'MQTT broker port, 0 for any free one (env CLOUDSENSE_MQTT_PORT, default 1883)',
+    'mqtt.port',
+  ],
+  ['--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info)', 'log.level'],
+  ['--log-format <format>', 'auto|json|pretty; auto is pretty on a terminal (default auto)', 'log.format'],
+];
+
+const AGENT_FLAGS: Array<[string, string, string]> = [
+  ['--host-id <id>', "this host's id (env CLOUDSENSE_HOST_ID, default the host name)", 'agent.hostId'],
+  [
+    '--interval <seconds>',
+    'seconds between collections, 1..3600 (env CLOUDSENSE_INTERVAL, default 10)',
+    'agent.intervalSeconds',
+  ],
+  [
+    '--broker <url>',
+    'broker URL (env CLOUDSENSE_BROKER_URL, default mqtt://{mqtt.host}:{mqtt.port})',
+    'agent.brokerUrl',
+  ],
+];
+
+export interface FlagSet {
+  common: boolean;
+  agent: boolean;
+}
+
+export function addConfigOptions(command: Command, set: FlagSet): Command {
+  command.option('-c, --config <file>', 'YAML configuration file (env CLOUDSENSE_CONFIG)');
+  const flags = [...(set.common ? COMMON_FLAGS : []), ...(set.agent ? AGENT_FLAGS : [])];
+  for (const [flag, description] of flags) command.option(flag, description);
+  return command;
+}
+
+/** Commander's parsed options → config sources (file, env, flags by dotted path). */
+export function configSources(options: Record<string, unknown>): ConfigSources {
+  const flags: Record<string, string> = {};
+  for (const [flag, , path] of [...COMMON_FLAGS, ...AGENT_FLAGS]) {
+    const key = flag
+      .slice(2)
+      .split(' ')[0]!
+      .replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+    const value = options[key];
+    if (typeof value === 'string') flags[path] = value;
+  }
+  return { file: typeof options.config === 'string' ? options.config : undefined, env: process.env, flags };
+}
+
+/** Prints a configuration error with every problem and exits with status 2, as for bad usage. */
+export function exitOnConfigError(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`cloudsense: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}

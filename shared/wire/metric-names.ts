@@ -1,0 +1,32 @@
+/**
+ * Metric names, units and attribute keys, after OpenTelemetry's host-metrics
+ * semantic conventions. Units use UCUM as OTel does: `1` for a 0..1 ratio,
+ * `By` for bytes, `{thread}` / `{cpu}` for counts.
+ */
+export const METRIC = {
+  cpuUtilization: { name: 'system.cpu.utilization', unit: '1' },
+  cpuLogicalCount: { name: 'system.cpu.logical.count', unit: '{cpu}' },
+  cpuLoad1m: { name: 'system.cpu.load_average.1m', unit: '{thread}' },
+  cpuLoad5m: { name: 'system.cpu.load_average.5m', unit: '{thread}' },
+  cpuLoad15m: { name: 'system.cpu.load_average.15m', unit: '{thread}' },
+  memoryUsage: { name: 'system.memory.usage', unit: 'By' },
+  memoryLimit: { name: 'system.memory.limit', unit: 'By' },
+  memoryUtilization: { name: 'system.memory.utilization', unit: '1' },
+  pagingUsage: { name: 'system.paging.usage', unit: 'By' },
+  pagingUtilization: { name: 'system.paging.utilization', unit: '1' },
+  filesystemUsage: { name: 'system.filesystem.usage', unit: 'By' },
+  filesystemLimit: { name: 'system.filesystem.limit', unit: 'By' },
+  filesystemUtilization: { name: 'system.filesystem.utilization', unit: '1' },
+  networkIo: { name: 'system.network.io', unit: 'By' },
+} as const;
+
+export const ATTR = {
+  memoryState: 'system.memory.state',
+  pagingState: 'system.paging.state',
+  device: 'system.device',
+  mountpoint: 'system.filesystem.mountpoint',
+  fsType: 'system.filesystem.type',
+  fsState: 'system.filesystem.state',
+  interface: 'network.interface.name',
+  direction: 'network.io.direction',
+} as const;
