@@ -50,15 +50,17 @@ export function addConfigOptions(command: Command, set: FlagSet): Command {
 /** Commander's parsed options → config sources (file, env, flags by dotted path). */
 export function configSources(options: Record<string, unknown>): ConfigSources {
   const flags: Record<string, string> = {};
+  const flagNames: Record<string, string> = {};
   for (const [flag, , path] of [...COMMON_FLAGS, ...AGENT_FLAGS]) {
-    const key = flag
-      .slice(2)
-      .split(' ')[0]!
-      .replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-    const value = options[key];
-    if (typeof value === 'string') flags[path] = value;
+    const name = flag.split(' ')[0]!;
+    const value = options[name.slice(2).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())];
+    if (typeof value === 'string') {
+      flags[path] = value;
+      flagNames[path] = name;
+    }
   }
-  return { file: typeof options.config === 'string' ? options.config : undefined, env: process.env, flags };
+  const file = typeof options.config === 'string' ? options.config : undefined;
+  return { file, env: process.env, flags, flagNames };
 }
 
 /** Prints a configuration error with every problem and exits with status 2, as for bad usage. */

@@ -32,6 +32,8 @@ export interface ConfigSources {
   env?: NodeJS.ProcessEnv;
   /** Values from command-line flags by dotted path, e.g. `{ 'http.port': '9000' }`. */
   flags?: Record<string, string | number | boolean | undefined>;
+  /** The flag that set each path, for messages, e.g. `{ 'http.port': '--http-port' }`. */
+  flagNames?: Record<string, string>;
 }
 
 type Tree = Record<string, unknown>;
@@ -59,7 +61,7 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
   }
   for (const [path, raw] of Object.entries(sources.flags ?? {})) {
     if (raw === undefined) continue;
-    const flag = `--${path.replace(/.*\./, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const flag = sources.flagNames?.[path] ?? path;
     setPath(merged, path, typeof raw === 'string' ? parseScalar(raw) : raw, origin, `flag ${flag}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);

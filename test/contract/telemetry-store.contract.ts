@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import type { TelemetryStore } from '../../aggregator/storage/telemetry-store.js';
+import type { MetricPoint, TelemetryMessage } from '../../shared/wire/telemetry.js';
+
+/**
+ * The contract every TelemetryStore implementation passes. `open` returns a
+ * new, not yet started store on the same location each time it is called
+ * within one test, so durability across a restart can be checked.
+ */
+export function telemetryStoreContract(
+  name: string,
+  newLocation: () => { open: () => TelemetryStore },
+): void {
+  describe(`TelemetryStore contract: ${name}`, () => {
+    const opened: TelemetryStore[] = [];
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.stop();
+    });
+    async function started(location: { open: () => TelemetryStore }): Promise<TelemetryStore> {
+      const store = location.open();
+      opened.push(store);
+      await store.start();
+      return store;
+    }
+
+    const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
+    function message(
+      hostId: string,
+      seq: number,
+      timestamp: number,
+      metrics: MetricPoint[],
+    ): TelemetryMessage {
+      return { schemaVersion: 1, hostId, seq, timestamp, intervalSeconds: 10, metrics };
+    }
+    const mem = (state: string, value: number): MetricPoint => ({
+      name: 'system.memory.usage',
+      unit: 'By',
+      value,
+      attributes: { 'system.memory.state': state },
+    });
+    const cpu = (value: number): MetricPoint => ({ name: 'system.cpu.utilization', unit: '1', value });
+
+    it('returns written points by series, oldest first, with units and attributes', async () => {
+      const store = await started(newLocation());
+      await store.write([
+        message('web-01', 1, T0, [cpu(0.25), mem('used', 100), mem('free', 900)]),
+        message('web-01', 2, T0 + 10_000, [cpu(0.5), mem('used', 150), mem('free', 850)]),
+        message('db-01', 1, T0, [cpu(0.9)]),
+      ]);
+      const series = await store.querySeries({
+        hostId: 'web-01',
+        metric: 'system.memory.usage',
+        from: T0,
+        to: T0 + 60_000,
+        limit: 100,
+      });
+      const byState = new Map(series.map((s) => [s.attributes['system.memory.state'], s]));
+      assert.equal(series.length, 2);
+      assert.deepEqual(byState.get('used')!.points, [
+        [T0, 100],
+        [T0 + 10_000, 150],
+      ]);
+      assert.equal(byState.get('free')!.unit, 'By');
+      assert.equal(byState.get('free')!.metric, 'system.memory.usage');
+      const all = await store.querySeries({ hostId: 'web-01', from: T0, to: T0 + 60_000, limit: 100 });
+      assert.equal(all.length, 3);
+      assert.deepEqual(all.find((s) => s.metric === 'system.cpu.utilization')!.attributes, {});
+      assert.equal(await store.countPoints('web-01'), 6);
+      assert.equal(await store.countPoints(), 7);
+    });
+
+    it('treats from as inclusive and to as exclusive, and keeps the newest points under a limit', async () => {
+      const store = await started(newLocation());
+      await store.write([0, 1, 2, 3, 4].map((i) => message('web-01', i + 1, T0 + i * 1000, [cpu(i / 10)])));
+      const range = await store.querySeries({ hostId: 'web-01', from: T0 + 1000, to: T0 + 3000, limit: 100 });
+      assert.deepEqual(range[0]!.points, [
+        [T0 + 1000, 0.1],
+        [T0 + 2000, 0.2],
+      ]);
+      const limited = await store.querySeries({ hostId: 'web-01', from: T0, to: T0 + 10_000, limit: 2 });
+      assert.deepEqual(limited[0]!.points, [
+        [T0 + 3000, 0.3],
+        [T0 + 4000, 0.4],
+      ]);
+      const other = await store.querySeries({ hostId: 'nobody', from: T0, to: T0 + 10_000, limit: 10 });
+      assert.deepEqual(other, []);
+    });
+
+    it('reports each host’s latest message', async () => {
+      const store = await started(newLocation());
+      await store.write([
+        message('web-01', 1, T0, [cpu(0.1), mem('used', 1)]),
+        message('web-01', 2, T0 + 10_000, [cpu(0.2), mem('used', 2)]),
+        message('db-01', 8, T0 + 5_000, [cpu(0.8)]),
+      ]);
+      const latest = (await store.latestPerHost()).sort((a, b) => a.hostId.localeCompare(b.hostId));
+      assert.deepEqual(
+        latest.map((h) => [h.hostId, h.lastSeen, h.lastSeq]),
+        [
+          ['db-01', T0 + 5_000, 8],
+          ['web-01', T0 + 10_000, 2],
+        ],
+      );
+      const web = latest[1]!.metrics.sort((a, b) => a.name.localeCompare(b.name));
+      assert.deepEqual(web, [cpu(0.2), mem('used', 2)]);
+    });
+
+    it('keeps everything written across a stop and a new start', async () => {
+      const location = newLocation();
+      const first = await started(location);
+      await first.write([message('web-01', 1, T0, [cpu(0.3)]), message('web-01', 2, T0 + 1, [cpu(0.4)])]);
+      await first.write([]);
+      await first.stop();
+      await first.stop();
+      const second = await started(location);
+      assert.equal(await second.countPoints(), 2);
+    });
+
+    it('may be stopped before it was started', async () => {
+      const store = newLocation().open();
+      await store.stop();
+    });
+  });
+}
