@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { CloudSenseError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { STREAM_PATH, type LiveStream } from './live-stream.js';
+import { listen } from '../listen.js';
 
 export interface HttpServerOptions {
   host: string;
@@ -44,23 +44,11 @@ export class HttpServer {
       if (path === STREAM_PATH) this.options.stream.handleUpgrade(request, socket, head);
       else socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => {
-        const hint =
-          err.code === 'EADDRINUSE'
-            ? '; set http.port (CLOUDSENSE_HTTP_PORT or --http-port) to a free port'
-            : '';
-        reject(
-          new CloudSenseError('LISTEN_FAILED', `HTTP cannot listen on ${this.url}: ${err.message}${hint}`, {
-            cause: err,
-            permanent: true,
-          }),
-        );
-      });
-      server.listen(this.options.port, this.options.host, () => resolve());
-    });
-    const address = server.address();
-    if (address && typeof address === 'object') this.boundPort = address.port;
+    this.boundPort = await listen(
+      server,
+      { host: this.options.host, port: this.options.port, url: this.url },
+      'http.port (CLOUDSENSE_HTTP_PORT or --http-port)',
+    );
     this.server = server;
     this.options.log.info({ url: this.url }, 'HTTP API listening');
   }

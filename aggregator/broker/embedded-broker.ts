@@ -3,6 +3,7 @@ import { Aedes, type AedesPublishPacket } from 'aedes';
 import type { Logger } from '../../shared/log.js';
 import { CloudSenseError, errorMessage } from '../../shared/errors.js';
 import type { BrokerConnection, MessageHandler } from './broker-connection.js';
+import { listen } from '../listen.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -76,23 +77,11 @@ export class EmbeddedBroker implements BrokerConnection {
 
     const server = createServer(broker.handle);
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => {
-        const hint =
-          err.code === 'EADDRINUSE'
-            ? `; another broker holds it: set mqtt.port (CLOUDSENSE_MQTT_PORT or --mqtt-port)`
-            : '';
-        reject(
-          new CloudSenseError('LISTEN_FAILED', `MQTT cannot listen on ${this.url}: ${err.message}${hint}`, {
-            cause: err,
-            permanent: true,
-          }),
-        );
-      });
-      server.listen(this.options.port, this.options.host, () => resolve());
-    });
-    const address = server.address();
-    if (address && typeof address === 'object') this.boundPort = address.port;
+    this.boundPort = await listen(
+      server,
+      { host: this.options.host, port: this.options.port, url: this.url },
+      'mqtt.port (CLOUDSENSE_MQTT_PORT or --mqtt-port)',
+    );
     log.info({ url: this.url }, 'embedded MQTT broker listening');
   }
 

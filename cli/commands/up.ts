@@ -1,19 +1,19 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { createAgent } from '../../agent/agent.js';
+import { createAgent, type Agent } from '../../agent/agent.js';
 import { AgentSectionSchema } from '../../agent/config.js';
 import { createAggregator } from '../../aggregator/aggregator.js';
 import { AggregatorSectionSchema } from '../../aggregator/config.js';
 import { CommonConfigShape } from '../../shared/config/common.js';
-import { loadConfig } from '../../shared/config/load.js';
-import { createLogger } from '../../shared/log.js';
-import { addConfigOptions, configSources, exitOnConfigError } from '../options.js';
-import { exitOnStartFailure, runUntilSignalled } from '../lifecycle.js';
+import type { Logger } from '../../shared/log.js';
+import { addConfigOptions } from '../options.js';
+import { runService } from '../lifecycle.js';
 
 /** `cloudsense up` reads one file with both sections. */
 export const UpConfigSchema = z
   .object({ ...CommonConfigShape, agent: AgentSectionSchema, aggregator: AggregatorSectionSchema })
   .strict();
+type UpConfig = z.infer<typeof UpConfigSchema>;
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
 
@@ -26,48 +26,47 @@ export function upCommand(): Command {
           'agent for this host. Ctrl-C stops everything cleanly.',
       ),
     { common: true, agent: true },
-  ).action(async (options: Record<string, unknown>) => {
-    let config;
-    try {
-      config = loadConfig(UpConfigSchema, configSources(options));
-    } catch (err) {
-      exitOnConfigError(err);
-    }
-    const log = createLogger({ ...config.log, name: 'cloudsense' });
-    const aggregator = createAggregator(config, log.child({ part: 'aggregator' }));
-    try {
+  ).action((options: Record<string, unknown>) =>
+    runService({
+      schema: UpConfigSchema,
+      options,
+      name: 'cloudsense',
+      build: buildLocalFleet,
+      ready: (fleet, config) =>
+        printBanner({
+          http: fleet.aggregator.httpUrl,
+          mqtt: fleet.aggregator.mqttUrl,
+          dataDir: fleet.aggregator.dataDir,
+          store: fleet.aggregator.storeDescription,
+          hostId: fleet.agent?.hostId ?? '',
+          interval: config.agent.intervalSeconds,
+          loopbackOnly: isLoopback(config.http.host) && isLoopback(config.mqtt.host),
+        }),
+    }),
+  );
+}
+
+/** The aggregator and, once its broker listens, an agent for this host connected to it. */
+function buildLocalFleet(config: UpConfig, log: Logger) {
+  const aggregator = createAggregator(config, log.child({ part: 'aggregator' }));
+  const fleet = {
+    aggregator,
+    agent: undefined as Agent | undefined,
+    async start() {
       await aggregator.start();
-    } catch (err) {
-      exitOnStartFailure(err, log);
-    }
-    // The local agent talks to the embedded broker on the port it actually bound.
-    const mqttHost = WILDCARD_HOSTS.has(config.mqtt.host) ? '127.0.0.1' : config.mqtt.host;
-    const mqttPort = Number(new URL(aggregator.mqttUrl).port);
-    const agent = createAgent(
-      { ...config, mqtt: { host: mqttHost, port: mqttPort } },
-      log.child({ part: 'agent' }),
-    );
-    try {
-      await agent.start();
-    } catch (err) {
-      await aggregator.stop();
-      exitOnStartFailure(err, log);
-    }
-    printBanner({
-      http: aggregator.httpUrl,
-      mqtt: aggregator.mqttUrl,
-      dataDir: aggregator.dataDir,
-      store: aggregator.storeDescription,
-      hostId: agent.hostId,
-      interval: config.agent.intervalSeconds,
-      loopbackOnly: isLoopback(config.http.host) && isLoopback(config.mqtt.host),
-    });
-    runUntilSignalled(async () => {
+      // The local agent talks to the embedded broker on the port it actually bound.
+      const host = WILDCARD_HOSTS.has(config.mqtt.host) ? '127.0.0.1' : config.mqtt.host;
+      const port = Number(new URL(aggregator.mqttUrl).port);
+      fleet.agent = createAgent({ ...config, mqtt: { host, port } }, log.child({ part: 'agent' }));
+      await fleet.agent.start();
+    },
+    async stop() {
       // The agent goes first so its last telemetry is acknowledged before the store closes.
-      await agent.stop();
+      await fleet.agent?.stop();
       await aggregator.stop();
-    }, log);
-  });
+    },
+  };
+  return fleet;
 }
 
 function isLoopback(host: string): boolean {
