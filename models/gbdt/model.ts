@@ -51,12 +51,12 @@ export function rawScore(model: GbdtModel, row: ArrayLike<number>): number {
   return sum;
 }
 
-/** The leaf a row reaches in one tree. */
-export function leafIndex(tree: Tree, row: ArrayLike<number>): number {
+/** The leaf a row reaches in one tree; the row is `row[offset + feature]`. */
+export function leafIndex(tree: Tree, row: ArrayLike<number>, offset = 0): number {
   let node = 0;
   const { feature, threshold, defaultLeft, left, right } = tree;
   while (feature[node]! >= 0) {
-    const x = row[feature[node]!]!;
+    const x = row[offset + feature[node]!]!;
     if (Number.isNaN(x)) node = defaultLeft[node] ? left[node]! : right[node]!;
     else node = Math.fround(x) <= threshold[node]! ? left[node]! : right[node]!;
   }
