@@ -1,0 +1,50 @@
+/**
+ * Tests that need a system tool or server (python3-onnx, influxd, mosquitto,
+ * xgboost…) call `requireTool` first. Where the tool is missing, the test is
+ * skipped with the install hint on a developer machine and FAILS in CI
+ * (`CI=true`): CI declares its Debian packages in .ci/run, so a missing tool
+ * there is a broken pipeline, not a reason to go green.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import type { TestContext } from 'node:test';
+
+export interface SystemTool {
+  /** What the test needs, for messages: `python3 with the onnx module`. */
+  name: string;
+  /** Shown as the skip reason when missing, e.g. `install Debian python3-onnx (apt-get install python3-onnx)`. */
+  install: string;
+  /** True when the tool can be used here. Run once per process; the answer is cached. */
+  probe: () => boolean | Promise<boolean>;
+}
+
+const answers = new Map<SystemTool, Promise<boolean>>();
+
+/**
+ * Resolves true when `tool` is available. Otherwise skips the test (outside
+ * CI) and resolves false, so the caller returns; in CI it throws.
+ */
+export async function requireTool(t: TestContext, tool: SystemTool): Promise<boolean> {
+  let answer = answers.get(tool);
+  if (!answer) {
+    answer = Promise.resolve().then(tool.probe);
+    answers.set(tool, answer);
+  }
+  if (await answer) return true;
+  if (process.env.CI === 'true') assert.fail(`${tool.name} is required in CI but missing: ${tool.install}`);
+  t.skip(tool.install);
+  return false;
+}
+
+/** A probe: the command exits 0 within `timeoutMs`. */
+export function commandSucceeds(command: string, args: readonly string[], timeoutMs = 20_000): boolean {
+  const result = spawnSync(command, args, { stdio: 'ignore', timeout: timeoutMs });
+  return result.error === undefined && result.status === 0;
+}
+
+/** Debian's python3 with the onnx module (package python3-onnx), for `onnx.checker`. */
+export const PYTHON3_ONNX: SystemTool = {
+  name: '/usr/bin/python3 with the onnx module',
+  install: 'install Debian python3-onnx (apt-get install python3-onnx)',
+  probe: () => commandSucceeds('/usr/bin/python3', ['-c', 'import onnx']),
+};
