@@ -43,6 +43,8 @@ export const ONNX_OPSET = 17;
 export const ONNX_ML_OPSET = 3;
 export const ONNX_ML_DOMAIN = 'ai.onnx.ml';
 export const PRODUCER_NAME = 'cloudsense';
+/** The graph-internal double copy of the input. */
+const FEATURES_AS_DOUBLE = 'features_f64';
 
 /** Facts about a model that its trees do not carry. */
 export interface OnnxModelMeta {
@@ -66,29 +68,40 @@ export function exportGbdtToOnnx(model: GbdtModel, meta: OnnxModelMeta): Uint8Ar
   const ensemble = flattenTrees(model.trees, featureCount);
   const prediction = PREDICTION_OUTPUT[model.objective];
 
+  // onnxruntime runs a float-input ensemble in float32, summing hundreds of
+  // leaves into large raw scores with ~1e-7 relative error per step; with
+  // double input it keeps thresholds and sums in double. Casting float32 to
+  // double is exact, so the comparisons stay `fround(x) <= threshold`.
+  const castNode: onnx.INodeProto = {
+    name: 'features_to_double',
+    opType: 'Cast',
+    input: [FEATURES_INPUT],
+    output: [FEATURES_AS_DOUBLE],
+    attribute: [int('to', TensorProto.DataType.DOUBLE)],
+  };
   const treeNode: onnx.INodeProto = {
     name: 'tree_ensemble',
     opType: 'TreeEnsembleRegressor',
     domain: ONNX_ML_DOMAIN,
-    input: [FEATURES_INPUT],
+    input: [FEATURES_AS_DOUBLE],
     output: [RAW_SCORE_OUTPUT],
     attribute: [
       int('n_targets', 1),
       string('aggregate_function', 'SUM'),
       string('post_transform', 'NONE'),
-      floats('base_values', [model.baseScore]),
+      doubles('base_values_as_tensor', [model.baseScore]),
       ints('nodes_treeids', ensemble.nodesTreeIds),
       ints('nodes_nodeids', ensemble.nodesNodeIds),
       ints('nodes_featureids', ensemble.nodesFeatureIds),
       strings('nodes_modes', ensemble.nodesModes),
-      floats('nodes_values', ensemble.nodesValues),
+      doubles('nodes_values_as_tensor', ensemble.nodesValues),
       ints('nodes_truenodeids', ensemble.nodesTrueNodeIds),
       ints('nodes_falsenodeids', ensemble.nodesFalseNodeIds),
       ints('nodes_missing_value_tracks_true', ensemble.nodesMissingValueTracksTrue),
       ints('target_treeids', ensemble.targetTreeIds),
       ints('target_nodeids', ensemble.targetNodeIds),
       ints('target_ids', ensemble.targetIds),
-      floats('target_weights', ensemble.targetWeights),
+      doubles('target_weights_as_tensor', ensemble.targetWeights),
     ],
   };
   const outputNode: onnx.INodeProto = {
@@ -111,7 +124,7 @@ export function exportGbdtToOnnx(model: GbdtModel, meta: OnnxModelMeta): Uint8Ar
       `CloudSense GBDT, objective ${model.objective}, ${model.trees.length} trees, ${featureCount} features`,
     graph: {
       name: 'cloudsense_gbdt',
-      node: [treeNode, outputNode],
+      node: [castNode, treeNode, outputNode],
       input: [floatMatrix(FEATURES_INPUT, featureCount)],
       output: [floatMatrix(prediction, 1), floatMatrix(RAW_SCORE_OUTPUT, 1)],
     },
@@ -177,9 +190,13 @@ function ints(name: string, values: number[]): onnx.IAttributeProto {
   return { name, type: AttributeProto.AttributeType.INTS, ints: values };
 }
 
-/** Floats are written as float32: exact for the model's float32 thresholds and leaf values. */
-function floats(name: string, values: number[]): onnx.IAttributeProto {
-  return { name, type: AttributeProto.AttributeType.FLOATS, floats: values };
+/** A double tensor attribute (the `*_as_tensor` forms of ai.onnx.ml opset 3). */
+function doubles(name: string, values: number[]): onnx.IAttributeProto {
+  return {
+    name,
+    type: AttributeProto.AttributeType.TENSOR,
+    t: { name, dataType: TensorProto.DataType.DOUBLE, dims: [values.length], doubleData: values },
+  };
 }
 
 function int(name: string, value: number): onnx.IAttributeProto {

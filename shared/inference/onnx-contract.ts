@@ -6,7 +6,7 @@
  *
  * Graph interface:
  * - input  `features`    float32 [N, F], F = number of feature names;
- * - output `raw_score`   float32 [N, 1], base score + Σ leaf values (margin);
+ * - output `raw_score`   float32 [N, 1], base score + Σ leaf values (margin), summed in double;
  * - output `probability` float32 [N, 1], sigmoid(raw_score), objective `binary`;
  * - output `value`       float32 [N, 1], raw_score unchanged, `regression` and `quantile`.
  */
@@ -43,6 +43,6 @@ export const METADATA_KEYS = {
   modelVersion: 'model_version',
   /** Number of trees, decimal. */
   numTrees: 'num_trees',
-  /** Base score as a decimal string (float64, before rounding to the float32 in base_values). */
+  /** Base score as a decimal string (the same float64 as the base_values_as_tensor attribute). */
   baseScore: 'base_score',
 } as const;

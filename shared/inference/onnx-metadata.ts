@@ -21,7 +21,7 @@ export interface OnnxModelMetadata {
   trainingRunId: string;
   modelVersion?: string;
   numTrees: number;
-  /** Base score before float32 rounding, when the exporter recorded it. */
+  /** Base score (float64), when the exporter recorded it. */
   baseScore?: number;
   /** ModelProto producer_name / producer_version, '' when unset. */
   producerName: string;

@@ -48,6 +48,8 @@ function attributes(node: onnx.INodeProto) {
           return [a.name, (a.ints ?? []).map(Number)];
         case AttributeProto.AttributeType.FLOATS:
           return [a.name, a.floats];
+        case AttributeProto.AttributeType.TENSOR:
+          return [a.name, a.t?.doubleData];
         case AttributeProto.AttributeType.STRINGS:
           return [a.name, (a.strings ?? []).map((s) => text.decode(s))];
         case AttributeProto.AttributeType.STRING:
@@ -84,7 +86,8 @@ describe('exportGbdtToOnnx', () => {
     assert.deepEqual(
       nodes.map((n) => [n.opType, n.domain, n.input, n.output]),
       [
-        ['TreeEnsembleRegressor', 'ai.onnx.ml', ['features'], ['raw_score']],
+        ['Cast', '', ['features'], ['features_f64']],
+        ['TreeEnsembleRegressor', 'ai.onnx.ml', ['features_f64'], ['raw_score']],
         ['Sigmoid', '', ['raw_score'], ['probability']],
       ],
     );
@@ -93,6 +96,7 @@ describe('exportGbdtToOnnx', () => {
     assert.deepEqual(
       regression.nodes.map((n) => [n.opType, n.output?.[0]]),
       [
+        ['Cast', 'features_f64'],
         ['TreeEnsembleRegressor', 'raw_score'],
         ['Identity', 'value'],
       ],
@@ -104,19 +108,20 @@ describe('exportGbdtToOnnx', () => {
   });
 
   it('renumbers nodes in pre-order and carries thresholds, NaN direction and leaf values', () => {
-    const a = attributes(decode(exportGbdtToOnnx(model(), META)).nodes[0]!);
+    const a = attributes(decode(exportGbdtToOnnx(model(), META)).nodes[1]!);
     // Pre-order from the root: 0 root, 1 leaf 0.25 (old 4), 2 split (old 1), 3 leaf -0.5 (old 3), 4 leaf 1 (old 2).
     assert.deepEqual(a.nodes_nodeids, [0, 1, 2, 3, 4]);
     assert.deepEqual(a.nodes_modes, ['BRANCH_LEQ', 'LEAF', 'BRANCH_LEQ', 'LEAF', 'LEAF']);
     assert.deepEqual(a.nodes_featureids, [1, 0, 0, 0, 0]);
-    assert.deepEqual(a.nodes_values, [0.5, 0, -1, 0, 0]);
+    // Thresholds, leaves and base score as double tensors: onnxruntime then sums in double.
+    assert.deepEqual(a.nodes_values_as_tensor, [0.5, 0, -1, 0, 0]);
     assert.deepEqual(a.nodes_truenodeids, [1, 0, 3, 0, 0]);
     assert.deepEqual(a.nodes_falsenodeids, [2, 0, 4, 0, 0]);
     assert.deepEqual(a.nodes_missing_value_tracks_true, [1, 0, 0, 0, 0]);
     assert.deepEqual(a.target_nodeids, [1, 3, 4]);
-    assert.deepEqual(a.target_weights, [0.25, -0.5, 1]);
+    assert.deepEqual(a.target_weights_as_tensor, [0.25, -0.5, 1]);
     assert.deepEqual(a.target_ids, [0, 0, 0]);
-    assert.deepEqual(a.base_values, [Math.fround(0.1)]);
+    assert.deepEqual(a.base_values_as_tensor, [0.1]);
     assert.equal(a.aggregate_function, 'SUM');
     assert.equal(a.post_transform, 'NONE');
     assert.equal(a.n_targets, 1);
