@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { VERSION } from '../shared/version.js';
 import { agentCommand } from './commands/agent.js';
 import { aggregatorCommand } from './commands/aggregator.js';
+import { modelCommand } from './commands/model.js';
 import { upCommand } from './commands/up.js';
 
 const program = new Command('cloudsense')
@@ -11,6 +12,7 @@ const program = new Command('cloudsense')
   .addCommand(upCommand())
   .addCommand(aggregatorCommand())
   .addCommand(agentCommand())
+  .addCommand(modelCommand())
   .addHelpText(
     'after',
     '\nConfiguration: a YAML file (--config), overridden by CLOUDSENSE_* environment variables, overridden by flags.\n' +

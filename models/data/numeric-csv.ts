@@ -50,7 +50,8 @@ export async function readNumericCsv(path: string): Promise<NumericTable> {
         values = grown;
       }
       const base = numRows * columns.length;
-      for (let c = 0; c < fields.length; c++) values[base + c] = parseCell(fields[c]!, path, lineNo, columns[c]!);
+      for (let c = 0; c < fields.length; c++)
+        values[base + c] = parseCell(fields[c]!, path, lineNo, columns[c]!);
       numRows++;
     }
   } catch (err) {
@@ -73,8 +74,10 @@ function splitFields(line: string): string[] {
 function header(fields: string[], path: string, lineNo: number): string[] {
   const seen = new Set<string>();
   fields.forEach((name, i) => {
-    if (name === '') throw new ValidationError(`${path}:${lineNo}: column ${i + 1} of the header has no name`);
-    if (seen.has(name)) throw new ValidationError(`${path}:${lineNo}: column "${name}" appears twice in the header`);
+    if (name === '')
+      throw new ValidationError(`${path}:${lineNo}: column ${i + 1} of the header has no name`);
+    if (seen.has(name))
+      throw new ValidationError(`${path}:${lineNo}: column "${name}" appears twice in the header`);
     seen.add(name);
   });
   return fields;
@@ -84,9 +87,12 @@ function parseCell(cell: string, path: string, lineNo: number, column: string): 
   if (MISSING.has(cell.toLowerCase())) return NaN;
   const v = Number(cell);
   if (Number.isNaN(v) || cell.startsWith('0x') || cell.startsWith('0X')) {
-    throw new ValidationError(`${path}:${lineNo}: column "${column}": "${cell.slice(0, 40)}" is not a number`, {
-      path: `line ${lineNo}, column ${column}`,
-    });
+    throw new ValidationError(
+      `${path}:${lineNo}: column "${column}": "${cell.slice(0, 40)}" is not a number`,
+      {
+        path: `line ${lineNo}, column ${column}`,
+      },
+    );
   }
   return v;
 }
@@ -95,7 +101,11 @@ function parseCell(cell: string, path: string, lineNo: number, column: string): 
  * Splits a table into features (every other column, as float32) and the
  * target column. The target must exist, have no missing values and vary.
  */
-export function toTrainingSet(table: NumericTable, target: string, featureNames?: readonly string[]): TrainingSet {
+export function toTrainingSet(
+  table: NumericTable,
+  target: string,
+  featureNames?: readonly string[],
+): TrainingSet {
   const t = table.columns.indexOf(target);
   if (t < 0) {
     throw new ValidationError(
@@ -127,7 +137,9 @@ export function toTrainingSet(table: NumericTable, target: string, featureNames?
     for (let f = 0; f < F; f++) features[r * F + f] = table.values[r * C + index[f]!]!;
   }
   if (!varies) {
-    throw new ValidationError(`${table.source}: the target "${target}" is constant (${first}); there is nothing to learn`);
+    throw new ValidationError(
+      `${table.source}: the target "${target}" is constant (${first}); there is nothing to learn`,
+    );
   }
   return { features, labels, numRows: table.numRows, featureNames: names };
 }
