@@ -1,0 +1,156 @@
+/**
+ * Which telemetry metric gives each resource's utilisation (a 0..1 ratio),
+ * and the reading of one telemetry message into one utilisation sample per
+ * resource, with the pressure-stall figures that go with it.
+ */
+import { ATTR, METRIC } from '../wire/metric-names.js';
+import type { MetricPoint, TelemetryMessage } from '../wire/telemetry.js';
+import {
+  type Resource,
+  type ResourceKind,
+  RESOURCE_KINDS,
+  formatResourceId,
+  isMountpointKind,
+  mountpointProblem,
+} from './resource-id.js';
+
+export interface UtilizationMetric {
+  /** OTel metric name; its unit is `1` (ratio). */
+  readonly metric: string;
+  /** Attributes a point must carry with exactly these values. */
+  readonly attributes: Readonly<Record<string, string>>;
+  /**
+   * When true, a point carrying any other attribute is not this resource
+   * (the all-CPU figure has none; per-CPU or per-state points have some).
+   */
+  readonly noOtherAttributes: boolean;
+}
+
+/** The utilisation metric of every resource kind. Mountpoint kinds take the mountpoint from `ATTR.mountpoint`. */
+export const UTILIZATION_METRICS: Readonly<Record<ResourceKind, UtilizationMetric>> = {
+  cpu: { metric: METRIC.cpuUtilization.name, attributes: {}, noOtherAttributes: true },
+  memory: {
+    metric: METRIC.memoryUtilization.name,
+    attributes: { [ATTR.memoryState]: 'used' },
+    noOtherAttributes: false,
+  },
+  swap: {
+    metric: METRIC.pagingUtilization.name,
+    attributes: { [ATTR.pagingState]: 'used' },
+    noOtherAttributes: false,
+  },
+  filesystem: { metric: METRIC.filesystemUtilization.name, attributes: {}, noOtherAttributes: false },
+  inodes: { metric: METRIC.filesystemInodesUtilization.name, attributes: {}, noOtherAttributes: false },
+  fds: { metric: METRIC.fileDescriptorUtilization.name, attributes: {}, noOtherAttributes: false },
+};
+
+export const PRESSURE_RESOURCES = ['cpu', 'memory', 'io'] as const;
+export type PressureResource = (typeof PRESSURE_RESOURCES)[number];
+
+/**
+ * The PSI resource whose stalls go with each kind: CPU with cpu; memory and
+ * swap with memory (reclaim and swap-in stalls); space and inodes with io (a
+ * fast fill is usually heavy writing); descriptors with none.
+ */
+export const PRESSURE_OF_KIND: Readonly<Record<ResourceKind, PressureResource | undefined>> = {
+  cpu: 'cpu',
+  memory: 'memory',
+  swap: 'memory',
+  filesystem: 'io',
+  inodes: 'io',
+  fds: undefined,
+};
+
+/** PSI "some" averages as 0..1 shares of wall time; NaN when unknown. */
+export interface PressureSample {
+  readonly someAvg10: number;
+  readonly someAvg60: number;
+}
+
+export interface UtilizationSample {
+  /** Canonical resource id. */
+  readonly resourceId: string;
+  readonly resource: Resource;
+  /** The message's collection time, Unix epoch ms. */
+  readonly timestampMs: number;
+  /** Utilisation, 0..1. */
+  readonly value: number;
+  /** The PSI figures of this resource's PSI resource, when the message has them. */
+  readonly pressure?: PressureSample;
+}
+
+const KINDS_BY_METRIC = new Map<string, ResourceKind[]>();
+for (const kind of RESOURCE_KINDS) {
+  const { metric } = UTILIZATION_METRICS[kind];
+  KINDS_BY_METRIC.set(metric, [...(KINDS_BY_METRIC.get(metric) ?? []), kind]);
+}
+
+/**
+ * One sample per resource present in the message. Points outside 0..1 are
+ * skipped (a broken collector, not a reading to clamp); when the same
+ * resource appears twice, the first point wins.
+ */
+export function extractUtilization(message: TelemetryMessage): UtilizationSample[] {
+  const pressure = extractPressure(message);
+  const samples: UtilizationSample[] = [];
+  const seen = new Set<string>();
+  for (const point of message.metrics) {
+    const kinds = KINDS_BY_METRIC.get(point.name);
+    if (!kinds || !(point.value >= 0 && point.value <= 1)) continue;
+    for (const kind of kinds) {
+      const resource = resourceOf(kind, point);
+      if (!resource) continue;
+      const resourceId = formatResourceId(resource);
+      if (seen.has(resourceId)) continue;
+      seen.add(resourceId);
+      const psiResource = PRESSURE_OF_KIND[kind];
+      const psi = psiResource ? pressure[psiResource] : undefined;
+      samples.push({
+        resourceId,
+        resource,
+        timestampMs: message.timestamp,
+        value: point.value,
+        ...(psi ? { pressure: psi } : {}),
+      });
+    }
+  }
+  return samples;
+}
+
+/** PSI "some" averages by PSI resource; a resource is present when either figure is. */
+export function extractPressure(
+  message: TelemetryMessage,
+): Partial<Record<PressureResource, PressureSample>> {
+  const found: Partial<Record<PressureResource, { someAvg10: number; someAvg60: number }>> = {};
+  for (const point of message.metrics) {
+    const field =
+      point.name === METRIC.pressureAvg10.name
+        ? 'someAvg10'
+        : point.name === METRIC.pressureAvg60.name
+          ? 'someAvg60'
+          : undefined;
+    if (!field || point.attributes?.[ATTR.pressureScope] !== 'some') continue;
+    const psiResource = point.attributes[ATTR.pressureResource];
+    if (!isPressureResource(psiResource) || !(point.value >= 0 && point.value <= 1)) continue;
+    const entry = (found[psiResource] ??= { someAvg10: NaN, someAvg60: NaN });
+    if (Number.isNaN(entry[field])) entry[field] = point.value;
+  }
+  return found;
+}
+
+function isPressureResource(x: string | undefined): x is PressureResource {
+  return x === 'cpu' || x === 'memory' || x === 'io';
+}
+
+function resourceOf(kind: ResourceKind, point: MetricPoint): Resource | undefined {
+  const spec = UTILIZATION_METRICS[kind];
+  const attributes = point.attributes ?? {};
+  for (const [key, value] of Object.entries(spec.attributes)) if (attributes[key] !== value) return undefined;
+  if (spec.noOtherAttributes && Object.keys(attributes).length > Object.keys(spec.attributes).length) {
+    return undefined;
+  }
+  if (!isMountpointKind(kind)) return { kind };
+  const mountpoint = attributes[ATTR.mountpoint];
+  if (mountpoint === undefined || mountpointProblem(mountpoint)) return undefined;
+  return { kind, mountpoint };
+}
