@@ -3,6 +3,7 @@ import { VERSION } from '../shared/version.js';
 import { agentCommand } from './commands/agent.js';
 import { aggregatorCommand } from './commands/aggregator.js';
 import { modelCommand } from './commands/model.js';
+import { simulateCommand } from './commands/simulate.js';
 import { upCommand } from './commands/up.js';
 
 const program = new Command('cloudsense')
@@ -13,6 +14,7 @@ const program = new Command('cloudsense')
   .addCommand(aggregatorCommand())
   .addCommand(agentCommand())
   .addCommand(modelCommand())
+  .addCommand(simulateCommand())
   .addHelpText(
     'after',
     '\nConfiguration: a YAML file (--config), overridden by CLOUDSENSE_* environment variables, overridden by flags.\n' +

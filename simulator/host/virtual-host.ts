@@ -1,0 +1,222 @@
+/**
+ * One virtual host: a shape, a mix of workloads, and the kernel's part —
+ * clipping CPU at 100 % and queueing the rest (load average), swapping out
+ * what does not fit in RAM and calling the OOM killer when swap is full too,
+ * refusing writes on a full disk. Each tick yields the telemetry message a
+ * real agent on that host would publish, with its own sequence number.
+ */
+import type { SeededRandom } from '../../models/random.js';
+import { SCHEMA_VERSION, type TelemetryMessage } from '../../shared/wire/telemetry.js';
+import { MINUTE_MS, localTime } from '../clock.js';
+import { SmoothNoise, clamp } from '../signal.js';
+import type { ProfileName } from '../profiles.js';
+import type { TickContext, Workload } from '../workloads/workload.js';
+import { Demand, type DemandCauses } from './demand.js';
+import type { FilesystemReading, HostReading } from './host-reading.js';
+import type { HostShape } from './host-shape.js';
+import { TelemetryLayout } from './telemetry-points.js';
+
+/** Above this share of RAM in use, the kernel swaps pages out rather than let memory fill. */
+const SWAP_OUT_ABOVE = 0.97;
+/** Memory never reads fuller than this: the OOM killer fires first. */
+const MEMORY_CEILING = 0.995;
+/** Kernel slab and page tables, share of RAM: counted as used. */
+const KERNEL_SHARE = 0.015;
+/** Swapped-out pages stay out until touched or their process exits; they drain with this time constant. */
+const SWAP_DRAIN_MS = 20 * MINUTE_MS;
+/** Time constants of the kernel's 1, 5 and 15 minute load averages. */
+const LOAD_TAUS_MS = [MINUTE_MS, 5 * MINUTE_MS, 15 * MINUTE_MS] as const;
+
+/** Something a workload did that explains the series, for `incidents.jsonl`. */
+export interface IncidentRecord {
+  readonly hostId: string;
+  /** Simulated time, Unix epoch ms. */
+  readonly t: number;
+  readonly workload: string;
+  readonly kind: string;
+  readonly detail: Readonly<Record<string, number | string | boolean>>;
+}
+
+export interface VirtualHostOptions {
+  hostId: string;
+  profile: ProfileName;
+  shape: HostShape;
+  workloads: Workload[];
+  /** Stream for the host's own noise (page cache, swap, counters). */
+  rng: SeededRandom;
+  intervalSeconds: number;
+  onIncident: (incident: IncidentRecord) => void;
+}
+
+export class VirtualHost {
+  readonly hostId: string;
+  readonly profile: ProfileName;
+  readonly shape: HostShape;
+  readonly workloads: readonly Workload[];
+  private readonly rng: SeededRandom;
+  private readonly intervalSeconds: number;
+  private readonly onIncident: (incident: IncidentRecord) => void;
+  private readonly demand: Demand;
+  private readonly layout: TelemetryLayout;
+  private readonly cacheNoise: SmoothNoise;
+  private readonly swapNoise: SmoothNoise;
+  private seq = 0;
+  private lastT: number | undefined;
+  private previous: HostReading | undefined;
+  private loads: [number, number, number] | undefined;
+  private swapSpill = 0;
+  private rx: number;
+  private tx: number;
+  private lastCauses: DemandCauses | undefined;
+  /** One incident callback per workload, stamped with the host, the workload and the current tick. */
+  private readonly incidentRecorders: Array<TickContext['incident']>;
+
+  constructor(options: VirtualHostOptions) {
+    this.hostId = options.hostId;
+    this.profile = options.profile;
+    this.shape = options.shape;
+    this.workloads = options.workloads;
+    this.rng = options.rng;
+    this.intervalSeconds = options.intervalSeconds;
+    this.onIncident = options.onIncident;
+    this.demand = new Demand(options.shape.filesystems.length);
+    this.layout = new TelemetryLayout(options.shape);
+    this.incidentRecorders = options.workloads.map(
+      (workload) =>
+        (kind: string, detail: IncidentRecord['detail'] = {}) =>
+          this.onIncident({ hostId: this.hostId, t: this.lastT ?? 0, workload: workload.name, kind, detail }),
+    );
+    this.cacheNoise = new SmoothNoise(this.rng, 0.12, 6 * 60 * MINUTE_MS);
+    this.swapNoise = new SmoothNoise(this.rng, 0.1, 60 * MINUTE_MS);
+    // Counters since a boot some time ago.
+    this.rx = Math.round(this.rng.uniform(1e9, 1e12));
+    this.tx = Math.round(this.rng.uniform(1e9, 1e12));
+  }
+
+  /** Messages published so far; the last one's `seq`. */
+  get published(): number {
+    return this.seq;
+  }
+
+  /** The latest reading; undefined before the first tick. */
+  get reading(): HostReading | undefined {
+    return this.previous;
+  }
+
+  /** Which workload drove each resource on the latest tick. */
+  get causes(): DemandCauses | undefined {
+    return this.lastCauses;
+  }
+
+  /** Advances the host to `t` (Unix epoch ms, later than the previous tick) and returns its telemetry. */
+  next(t: number): TelemetryMessage {
+    if (this.lastT !== undefined && t <= this.lastT) {
+      throw new RangeError(`${this.hostId}: time must move forward (${t} after ${this.lastT})`);
+    }
+    const dtMs = this.lastT === undefined ? this.intervalSeconds * 1000 : t - this.lastT;
+    this.lastT = t;
+    const local = localTime(t, this.shape.utcOffsetHours);
+    this.demand.reset();
+    this.workloads.forEach((workload, i) => {
+      const ctx: TickContext = {
+        t,
+        dtMs,
+        local,
+        host: this.shape,
+        previous: this.previous,
+        incident: this.incidentRecorders[i]!,
+      };
+      workload.step(ctx, this.demand);
+    });
+    this.lastCauses = this.demand.causes();
+    const reading = this.read(t, dtMs);
+    this.previous = reading;
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      hostId: this.hostId,
+      seq: ++this.seq,
+      timestamp: t,
+      intervalSeconds: this.intervalSeconds,
+      metrics: this.layout.points(reading),
+    };
+  }
+
+  /** The kernel's view of this tick's demand. */
+  private read(t: number, dtMs: number): HostReading {
+    const { shape, demand, rng } = this;
+
+    const cpuDemand = Math.max(0, demand.cpu);
+    const cpuUtilization = cpuDemand >= 1 ? 1 - Math.abs(0.004 * rng.normal()) : clamp(cpuDemand, 0, 1);
+    // Runnable threads: the CPUs' share of the demand, plus what waits in the queue beyond 100 %.
+    const runnable = cpuDemand * shape.cpus + 0.1 * Math.abs(rng.normal());
+    const loads = (this.loads ??= [runnable, runnable, runnable]);
+    LOAD_TAUS_MS.forEach((tau, i) => {
+      const e = Math.exp(-dtMs / tau);
+      loads[i] = loads[i]! * e + runnable * (1 - e);
+    });
+
+    const total = shape.memoryBytes;
+    const anon = demand.memoryBytes + KERNEL_SHARE * total;
+    const swapTotal = shape.swapBytes;
+    const swapBase = clamp(shape.swapBaselineFraction * (1 + this.swapNoise.next(dtMs)), 0, 0.5) * swapTotal;
+    const swapRoom = Math.max(0, swapTotal - swapBase);
+    const spillNow = swapTotal > 0 ? clamp(anon - SWAP_OUT_ABOVE * total, 0, swapRoom) : 0;
+    let ramUsed = anon - spillNow;
+    const outOfMemory = ramUsed > MEMORY_CEILING * total;
+    if (outOfMemory) ramUsed = MEMORY_CEILING * total;
+    this.swapSpill = Math.min(swapRoom, Math.max(spillNow, this.swapSpill * Math.exp(-dtMs / SWAP_DRAIN_MS)));
+    const swapUsed = Math.round(swapTotal > 0 ? swapBase + this.swapSpill : 0);
+    const memoryUsed = Math.round(Math.max(0, ramUsed));
+    const cacheShare = clamp(0.55 + this.cacheNoise.next(dtMs), 0.15, 0.9);
+    const memoryCached = Math.round((total - memoryUsed) * cacheShare);
+
+    const filesystems = shape.filesystems.map((fs, i): FilesystemReading => {
+      const sizeBytes = Math.round(fs.sizeBytes + demand.fsExtraCapacity[i]!);
+      const reservedBytes = Math.round(sizeBytes * fs.reservedFraction);
+      const usable = sizeBytes - reservedBytes;
+      const usedBytes = Math.round(clamp(demand.fsBytes[i]!, 0, usable));
+      const inodesTotal = Math.floor(sizeBytes / fs.bytesPerInode);
+      const inodesUsed = Math.round(clamp(demand.fsInodes[i]!, 0, inodesTotal));
+      return {
+        shape: fs,
+        sizeBytes,
+        usedBytes,
+        freeBytes: usable - usedBytes,
+        reservedBytes,
+        utilization: usedBytes / usable,
+        inodesTotal,
+        inodesUsed,
+        inodesUtilization: inodesUsed / inodesTotal,
+      };
+    });
+
+    const fdsAllocated = Math.round(clamp(demand.fds, 0, shape.fileMax));
+    const seconds = dtMs / 1000;
+    this.rx += Math.round(0.35 * demand.networkBytesPerSecond * seconds);
+    this.tx += Math.round(demand.networkBytesPerSecond * seconds);
+
+    return {
+      t,
+      cpuDemand,
+      cpuUtilization,
+      load1m: loads[0],
+      load5m: loads[1],
+      load15m: loads[2],
+      memoryTotal: total,
+      memoryUsed,
+      memoryCached,
+      memoryFree: total - memoryUsed - memoryCached,
+      memoryUtilization: memoryUsed / total,
+      swapTotal,
+      swapUsed,
+      swapUtilization: swapTotal > 0 ? swapUsed / swapTotal : NaN,
+      outOfMemory,
+      filesystems,
+      fdsMax: shape.fileMax,
+      fdsAllocated,
+      fdsUtilization: fdsAllocated / shape.fileMax,
+      networkReceiveBytes: this.rx,
+      networkTransmitBytes: this.tx,
+    };
+  }
+}
