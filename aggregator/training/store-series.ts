@@ -1,0 +1,58 @@
+import type { DatasetSeries } from '../../models/dataset/index.js';
+import type { ExhaustionConfig } from '../../shared/resources/exhaustion.js';
+import { resolveExhaustion } from '../../shared/resources/exhaustion.js';
+import { formatResourceId, type ResourceKind } from '../../shared/resources/resource-id.js';
+import { UTILIZATION_METRICS } from '../../shared/resources/utilization.js';
+import { ATTR } from '../../shared/wire/metric-names.js';
+import type { TelemetryStore } from '../storage/telemetry-store.js';
+
+/** Most points read for one series; a week of 1 s samples is 604,800. */
+const MAX_POINTS_PER_SERIES = 5_000_000;
+
+/**
+ * Reads, from the telemetry store, every host's utilisation history of one
+ * resource kind (each mountpoint its own series for filesystems and inodes),
+ * shaped for the dataset builder. Only samples before `untilMs` are read.
+ */
+export async function readResourceSeries(
+  store: TelemetryStore,
+  kind: ResourceKind,
+  options: { untilMs?: number | undefined; exhaustion?: ExhaustionConfig | undefined } = {},
+): Promise<DatasetSeries[]> {
+  const spec = UTILIZATION_METRICS[kind];
+  const to = options.untilMs ?? Date.now() + 1;
+  const out: DatasetSeries[] = [];
+  for (const host of await store.latestPerHost()) {
+    const series = await store.querySeries({
+      hostId: host.hostId,
+      metric: spec.metric,
+      from: 0,
+      to,
+      limit: MAX_POINTS_PER_SERIES,
+    });
+    for (const s of series) {
+      if (!Object.entries(spec.attributes).every(([k, v]) => s.attributes[k] === v)) continue;
+      if (spec.noOtherAttributes && Object.keys(s.attributes).length > Object.keys(spec.attributes).length)
+        continue;
+      const mountpoint = s.attributes[ATTR.mountpoint];
+      const resource =
+        kind === 'filesystem' || kind === 'inodes'
+          ? mountpoint === undefined
+            ? undefined
+            : { kind, mountpoint }
+          : { kind };
+      if (!resource) continue;
+      const resourceId = formatResourceId(resource as Parameters<typeof formatResourceId>[0]);
+      out.push({
+        hostId: host.hostId,
+        resourceId,
+        history: {
+          timestampsMs: Float64Array.from(s.points, (p) => p[0]),
+          values: Float64Array.from(s.points, (p) => p[1]),
+        },
+        exhaustion: resolveExhaustion(options.exhaustion ?? {}, resourceId),
+      });
+    }
+  }
+  return out;
+}
