@@ -13,7 +13,19 @@ export interface ObjectiveFunction {
   /** Checks labels before training; returns a problem description or undefined. */
   checkLabels(labels: ArrayLike<number>): string | undefined;
   baseScore(labels: ArrayLike<number>): number;
-  gradients(labels: ArrayLike<number>, scores: Float64Array, grad: Float32Array, hess: Float32Array): void;
+  /**
+   * Gradients and hessians of rows [begin, end), as float32: row i's go to
+   * out[i·stride] and out[i·stride + 1] (the trainer writes them straight
+   * into its row records).
+   */
+  gradients(
+    labels: ArrayLike<number>,
+    scores: Float64Array,
+    out: Float32Array,
+    stride: number,
+    begin: number,
+    end: number,
+  ): void;
   /** Loss of raw scores; lower is better. */
   metric(labels: ArrayLike<number>, scores: Float64Array): number;
   /** Whether leaf outputs are recomputed from residuals after a tree is grown (quantile). */
@@ -51,11 +63,11 @@ const binaryLogloss: ObjectiveFunction = {
     const p = Math.min(1 - 1e-15, Math.max(1e-15, sum / labels.length));
     return Math.log(p / (1 - p));
   },
-  gradients(labels, scores, grad, hess) {
-    for (let i = 0; i < scores.length; i++) {
+  gradients(labels, scores, out, stride, begin, end) {
+    for (let i = begin, at = begin * stride; i < end; i++, at += stride) {
       const p = sigmoid(scores[i]!);
-      grad[i] = p - labels[i]!;
-      hess[i] = Math.max(p * (1 - p), MIN_HESSIAN);
+      out[at] = p - labels[i]!;
+      out[at + 1] = Math.max(p * (1 - p), MIN_HESSIAN);
     }
   },
   metric(labels, scores) {
@@ -73,10 +85,10 @@ const squaredError: ObjectiveFunction = {
     for (let i = 0; i < labels.length; i++) sum += labels[i]!;
     return sum / labels.length;
   },
-  gradients(labels, scores, grad, hess) {
-    for (let i = 0; i < scores.length; i++) {
-      grad[i] = scores[i]! - labels[i]!;
-      hess[i] = 1;
+  gradients(labels, scores, out, stride, begin, end) {
+    for (let i = begin, at = begin * stride; i < end; i++, at += stride) {
+      out[at] = scores[i]! - labels[i]!;
+      out[at + 1] = 1;
     }
   },
   metric: rmse,
@@ -91,10 +103,10 @@ function quantile(alpha: number): ObjectiveFunction {
     baseScore(labels) {
       return quantileOf(Float64Array.from(labels), alpha);
     },
-    gradients(labels, scores, grad, hess) {
-      for (let i = 0; i < scores.length; i++) {
-        grad[i] = scores[i]! >= labels[i]! ? 1 - alpha : -alpha;
-        hess[i] = 1;
+    gradients(labels, scores, out, stride, begin, end) {
+      for (let i = begin, at = begin * stride; i < end; i++, at += stride) {
+        out[at] = scores[i]! >= labels[i]! ? 1 - alpha : -alpha;
+        out[at + 1] = 1;
       }
     },
     metric(labels, scores) {

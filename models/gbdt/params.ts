@@ -45,6 +45,15 @@ export const GbdtParamsSchema = z
     binSampleCount: z.number().int().min(100).default(200_000),
     /** Stop when the validation metric has not improved for this many rounds; 0 disables. Default 0. */
     earlyStoppingRounds: z.number().int().min(0).default(0),
+    /**
+     * Threads that build histograms and search splits: the calling thread plus
+     * numThreads - 1 worker threads, started for the training and stopped
+     * after it. 0 means one per core (os.availableParallelism()); a negative
+     * n means cores + 1 + n, as joblib's n_jobs (-1: all cores). At most 64.
+     * Data under 100k cells (rows × features) trains on one thread. The model
+     * does not depend on it. Default 1.
+     */
+    numThreads: z.number().int().min(-64).max(64).default(1),
     /** Seed for bagging and feature sampling; equal seeds and data give equal models. Default 0. */
     seed: z.number().int().default(0),
   })
@@ -84,6 +93,9 @@ export const LIGHTGBM_NAMES: Readonly<Record<string, keyof GbdtParams>> = {
   bin_construct_sample_cnt: 'binSampleCount',
   early_stopping_round: 'earlyStoppingRounds',
   early_stopping_rounds: 'earlyStoppingRounds',
+  num_threads: 'numThreads',
+  nthread: 'numThreads',
+  n_jobs: 'numThreads',
   seed: 'seed',
   random_state: 'seed',
 };

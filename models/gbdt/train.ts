@@ -1,10 +1,13 @@
+import { availableParallelism } from 'node:os';
 import { ValidationError } from '../../shared/errors.js';
 import { SeededRandom } from '../random.js';
-import { binMatrix, type BinnedData } from './binning.js';
+import { BIN_BYTES, binMatrix, type BinnedData } from './binning.js';
 import { leafIndex, type GbdtModel, type Tree } from './model.js';
 import { objectiveFor, quantileOf, type ObjectiveFunction } from './objectives.js';
 import { GbdtParamsSchema, type GbdtParams, type GbdtParamsInput } from './params.js';
+import { TrainingWork } from './training-work.js';
 import { TreeBuilder, type GrownTree } from './tree-builder.js';
+import { WorkerTeam } from './worker-team.js';
 
 /** A numeric training matrix: row-major float32 features and one label per row. */
 export interface TrainingSet {
@@ -75,21 +78,55 @@ export function trainGbdt(
     objective.checkLabels(train.labels) ?? (options.valid && objective.checkLabels(options.valid.labels));
   if (labelProblem) throw new ValidationError(labelProblem);
 
-  const binned = binMatrix(train.features, train.numRows, F, params.maxBin, params.binSampleCount);
+  // Below MIN_CELLS_FOR_THREADS starting a worker costs more than it could save.
+  const small = train.numRows * F < MIN_CELLS_FOR_THREADS;
+  const threads = small ? 1 : threadCount(params.numThreads);
+  // Started before binning so that they boot meanwhile; stopped however training ends.
+  const team = threads > 1 ? new WorkerTeam(threads - 1) : undefined;
+  try {
+    return boost(train, params, objective, options, team, started);
+  } finally {
+    team?.stop();
+  }
+}
+
+/** Bins the data and grows the trees. */
+function boost(
+  train: TrainingSet,
+  params: GbdtParams,
+  objective: ObjectiveFunction,
+  options: TrainOptions,
+  team: WorkerTeam | undefined,
+  started: number,
+): TrainResult {
+  const F = train.featureNames.length;
+  const binned = binMatrix(
+    train.features,
+    train.numRows,
+    F,
+    params.maxBin,
+    params.binSampleCount,
+    undefined,
+    team !== undefined,
+  );
   const n = train.numRows;
   const baseScore = objective.baseScore(train.labels);
-  const scores = new Float64Array(n).fill(baseScore);
-  const grad = new Float32Array(n);
-  const hess = new Float32Array(n);
+  const objectiveOf = { name: params.objective, alpha: params.alpha };
+  const work = new TrainingWork(
+    { binned, rules: params, objective: objectiveOf, labels: train.labels },
+    team,
+  );
+  const scores = work.scores.fill(baseScore);
   const validScores = options.valid ? new Float64Array(options.valid.numRows).fill(baseScore) : undefined;
-  const builder = new TreeBuilder(binned, params, { numLeaves: params.numLeaves, maxDepth: params.maxDepth });
+  const shape = { numLeaves: params.numLeaves, maxDepth: params.maxDepth };
+  const builder = new TreeBuilder(binned, params, shape, work);
   const rng = new SeededRandom(params.seed);
   const random = () => rng.next();
   const splittable = Int32Array.from(binned.bins.flatMap((b, f) => (b.count > 1 ? [f] : [])));
   const bagging = params.baggingFreq > 0 && params.baggingFraction < 1;
   const inBag = new Uint8Array(n).fill(1);
   let bag: Uint32Array = Uint32Array.from({ length: n }, (_, i) => i);
-  const rows = new Uint32Array(n);
+  const rows = work.rows;
 
   const trees: Tree[] = [];
   const history = { metric: objective.metricName, train: [] as number[], valid: [] as number[] };
@@ -97,12 +134,11 @@ export function trainGbdt(
 
   for (let iteration = 1; iteration <= params.numIterations; iteration++) {
     if (splittable.length === 0) break;
-    objective.gradients(train.labels, scores, grad, hess);
     if (bagging && (iteration - 1) % params.baggingFreq === 0)
       bag = drawBag(n, params.baggingFraction, random, inBag);
     rows.set(bag);
     const features = sampleFeatures(splittable, params.featureFraction, random);
-    const grown = builder.grow(rows, bag.length, grad, hess, features, params.learningRate);
+    const grown = builder.grow(bag.length, features, params.learningRate);
     if (objective.renewsLeaves) renewLeaves(grown, rows, train.labels, scores, params);
     applyTree(grown, rows, binned, scores, bagging ? inBag : undefined);
     trees.push(grown.tree);
@@ -144,6 +180,20 @@ export function trainGbdt(
     bestIteration: earlyStopped ? best.iteration : kept.length,
     durationMs: performance.now() - started,
   };
+}
+
+/**
+ * Fewest training cells (rows × features) for worker threads: a worker takes
+ * about 30 ms to start (150 ms from TypeScript source under tsx), so smaller data is
+ * trained on the calling thread whatever numThreads says.
+ */
+const MIN_CELLS_FOR_THREADS = 100_000;
+
+/** numThreads as given → threads to use: 0 is one per core, negative counts back from the cores (joblib). */
+function threadCount(numThreads: number): number {
+  const cores = availableParallelism();
+  if (numThreads > 0) return numThreads;
+  return Math.max(1, numThreads === 0 ? cores : cores + 1 + numThreads);
 }
 
 function checkShape(set: TrainingSet, what: string, expectedFeatures?: number): void {
@@ -203,7 +253,12 @@ function renewLeaves(
   }
 }
 
-/** Adds a new tree's output to the training scores: in-bag rows by leaf range, others by a walk over bins. */
+/**
+ * Adds a new tree's output to the training scores: in-bag rows by leaf range,
+ * others by a walk over their bins. One thread: shared among threads, the
+ * scattered score updates ran slower (cache lines of `scores` bounce between
+ * the cores).
+ */
 function applyTree(
   grown: GrownTree,
   rows: Uint32Array,
@@ -217,14 +272,15 @@ function applyTree(
     for (let i = begin; i < end; i++) scores[rows[i]!]! += v;
   }
   if (!inBag) return;
-  const { data, numFeatures: F, bins } = binned;
+  const { records, recordWords, binCount } = binned;
+  const bins = new Uint8Array(records.buffer, records.byteOffset + BIN_BYTES, records.length * 4 - BIN_BYTES);
   for (let r = 0; r < scores.length; r++) {
     if (inBag[r]) continue;
     let node = 0;
     while (tree.feature[node]! >= 0) {
       const f = tree.feature[node]!;
-      const b = data[r * F + f]!;
-      const goLeft = b === bins[f]!.count ? tree.defaultLeft[node] === 1 : b <= splitBin[node]!;
+      const b = bins[r * recordWords * 4 + f]!;
+      const goLeft = b === binCount[f]! ? tree.defaultLeft[node] === 1 : b <= splitBin[node]!;
       node = goLeft ? tree.left[node]! : tree.right[node]!;
     }
     scores[r]! += tree.value[node]!;

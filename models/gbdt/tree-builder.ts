@@ -1,7 +1,10 @@
 import type { BinnedData } from './binning.js';
-import { HIST_STRIDE, buildHistogram, subtractHistogram } from './histogram.js';
+import { BIN_SHIFT } from './histogram.js';
 import type { Tree } from './model.js';
-import { findBestSplit, leafOutput, type NodeSums, type SplitCandidate, type SplitRules } from './split.js';
+import { gatherRecords, readRows } from './partition.js';
+import { leafOutput, type NodeSums, type SplitCandidate, type SplitRules } from './split.js';
+import { ROWS } from './thread-tasks.js';
+import type { TrainingWork } from './training-work.js';
 
 export interface TreeShape {
   numLeaves: number;
@@ -24,7 +27,13 @@ interface OpenLeaf {
   end: number;
   depth: number;
   sums: NodeSums;
-  hist: Float64Array;
+  /**
+   * The record buffer (TaskState.buffers) holding the leaf's records at
+   * [begin, end); ROWS when only its row indices are kept, in `rows`.
+   */
+  buffer: number;
+  /** Histogram id; -1 when it has none (a leaf that cannot split needs none). */
+  hist: number;
   split: SplitCandidate | undefined;
 }
 
@@ -32,31 +41,27 @@ interface OpenLeaf {
  * Grows one tree leaf-wise (best-first), LightGBM-style: the leaf with the
  * largest gain splits next until `numLeaves` is reached or nothing gains.
  * Each split builds the histogram of the smaller child from its rows and gets
- * the larger child's by subtracting it from the parent's.
+ * the larger child's by subtracting it from the parent's; histograms nobody
+ * will search (children that cannot split) are not built at all.
  *
- * `rows[0, count)` are the rows of this tree (the bag); they are reordered in
- * place so every leaf's rows are contiguous.
+ * The records of a tree's rows move between two buffers as nodes split, so
+ * that every node's records are contiguous (partition.ts). The work runs on
+ * TrainingWork, alone or shared with worker threads, with the same result.
  */
 export class TreeBuilder {
-  private readonly histPool: Float64Array[] = [];
-  private readonly scratch: Uint32Array;
-
   constructor(
     private readonly binned: BinnedData,
     private readonly rules: SplitRules,
     private readonly shape: TreeShape,
-  ) {
-    this.scratch = new Uint32Array(binned.numRows);
-  }
+    private readonly work: TrainingWork,
+  ) {}
 
-  grow(
-    rows: Uint32Array,
-    count: number,
-    grad: Float32Array,
-    hess: Float32Array,
-    features: Int32Array,
-    learningRate: number,
-  ): GrownTree {
+  /**
+   * Grows a tree on the work's rows[0, count) (ascending: all rows, or a
+   * bag), with the gradients of its current scores. On return rows[0, count)
+   * are reordered so that every leaf's rows are contiguous.
+   */
+  grow(count: number, features: Int32Array, learningRate: number): GrownTree {
     const maxNodes = 2 * this.shape.numLeaves - 1;
     const feature = new Int32Array(maxNodes).fill(-1);
     const threshold = new Float32Array(maxNodes);
@@ -68,10 +73,25 @@ export class TreeBuilder {
     const nodeCount = new Int32Array(maxNodes);
     const splitBin = new Int32Array(maxNodes).fill(-1);
 
-    const rootHist = this.takeHist();
-    buildHistogram(this.binned, rows, 0, count, grad, hess, features, rootHist);
-    const rootSums = sumsOf(this.binned, rootHist, features[0] ?? 0, count);
-    const open: OpenLeaf[] = [this.open(0, 0, count, 0, rootSums, rootHist, features)];
+    const work = this.work;
+    const { buffers, rows } = work.state;
+    const W = this.binned.recordWords;
+    work.gradients();
+    work.setFeatures(features);
+
+    // The root reads the records in place (buffer 0) when it has every row; a bag is gathered.
+    const root = this.leaf(0, 0, count, 0, count === this.binned.numRows ? 0 : 1);
+    if (root.buffer !== 0) gatherRecords(buffers[0]!, buffers[1]!, W, rows, count);
+    root.hist = work.takeHist();
+    work.step(root.buffer, 0, count, root.hist, -1, []);
+    root.sums = sumsOf(work.hist(root.hist), this.binned, features[0]!, count);
+    if (this.canSplit(root)) {
+      [root.split] = work.step(root.buffer, 0, count, -1, -1, [
+        { hist: root.hist, sums: root.sums, search: true },
+      ]);
+    }
+    this.releaseIfFinal(root);
+    const open: OpenLeaf[] = [root];
     let nodes = 1;
     let leaves = 1;
 
@@ -84,7 +104,11 @@ export class TreeBuilder {
       if (pick < 0) break;
       const leaf = open[pick]!;
       const split = leaf.split!;
-      const mid = this.partition(rows, leaf.begin, leaf.end, split);
+      // Children go to the buffer the parent is not in, or, when they cannot split, only their
+      // row indices to `rows` (buffer ROWS).
+      const final = this.shape.maxDepth > 0 && leaf.depth + 1 >= this.shape.maxDepth;
+      const to = final ? ROWS : leaf.buffer === 1 ? 2 : 1;
+      const mid = work.partition(leaf.buffer, to, leaf.begin, leaf.end, split);
       const l = nodes++;
       const r = nodes++;
       feature[leaf.node] = split.feature;
@@ -97,27 +121,26 @@ export class TreeBuilder {
       gain[leaf.node] = split.gain;
       splitBin[leaf.node] = split.bin;
 
-      // Smaller child from its rows; larger child = parent − smaller, reusing the parent's buffer.
-      const leftSmaller = mid - leaf.begin <= leaf.end - mid;
-      const small = this.takeHist();
-      if (leftSmaller) buildHistogram(this.binned, rows, leaf.begin, mid, grad, hess, features, small);
-      else buildHistogram(this.binned, rows, mid, leaf.end, grad, hess, features, small);
-      subtractHistogram(this.binned, leaf.hist, small, features);
-      const [lh, rh] = leftSmaller ? [small, leaf.hist] : [leaf.hist, small];
-      open.splice(pick, 1);
       // Exact child counts from the partition replace the split's estimates.
-      const leftSums = { ...split.left, c: mid - leaf.begin };
-      const rightSums = { ...split.right, c: leaf.end - mid };
-      open.push(this.open(l, leaf.begin, mid, leaf.depth + 1, leftSums, lh, features));
-      open.push(this.open(r, mid, leaf.end, leaf.depth + 1, rightSums, rh, features));
+      const lc = this.leaf(l, leaf.begin, mid, leaf.depth + 1, to);
+      const rc = this.leaf(r, mid, leaf.end, leaf.depth + 1, to);
+      lc.sums = { ...split.left, c: mid - leaf.begin };
+      rc.sums = { ...split.right, c: leaf.end - mid };
+      this.splitStep(leaf, lc, rc);
+      open.splice(pick, 1);
+      open.push(lc, rc);
       leaves++;
+    }
+    // Row indices in leaf order, from the records (a root that never split holds rows as they came).
+    for (const leaf of open) {
+      if (leaf.buffer > 0) readRows(buffers[leaf.buffer]!, W, rows, leaf.begin, leaf.end);
     }
 
     const leafRanges: GrownTree['leafRanges'] = [];
     for (const leaf of open) {
       value[leaf.node] = Math.fround(leafOutput(leaf.sums.g, leaf.sums.h, this.rules) * learningRate);
       leafRanges.push({ node: leaf.node, begin: leaf.begin, end: leaf.end });
-      this.histPool.push(leaf.hist);
+      this.release(leaf);
     }
     // Node counts: leaves from their ranges, internal nodes as the sum of their children.
     for (const { node, begin, end } of leafRanges) nodeCount[node] = end - begin;
@@ -141,70 +164,85 @@ export class TreeBuilder {
     };
   }
 
-  private open(
-    node: number,
-    begin: number,
-    end: number,
-    depth: number,
-    sums: NodeSums,
-    hist: Float64Array,
-    features: Int32Array,
-  ): OpenLeaf {
-    const depthOk = this.shape.maxDepth <= 0 || depth < this.shape.maxDepth;
-    const sizeOk = end - begin >= 2 * this.rules.minDataInLeaf;
-    const split =
-      depthOk && sizeOk ? findBestSplit(this.binned, hist, sums, features, this.rules) : undefined;
-    return { node, begin, end, depth, sums, hist, split };
-  }
-
-  /** Stable in-place partition of rows[begin, end) by the split; returns the first right index. */
-  private partition(rows: Uint32Array, begin: number, end: number, split: SplitCandidate): number {
-    const { columns, numRows } = this.binned;
-    const nanBin = this.binned.bins[split.feature]!.count;
-    const f = split.feature;
-    const column = columns.subarray(f * numRows, (f + 1) * numRows);
-    const bin = split.bin;
-    const nanLeft = split.defaultLeft;
-    const scratch = this.scratch;
-    let l = begin;
-    let r = 0;
-    for (let i = begin; i < end; i++) {
-      const row = rows[i]!;
-      const b = column[row]!;
-      const goLeft = b === nanBin ? nanLeft : b <= bin;
-      if (goLeft) rows[l++] = row;
-      else scratch[r++] = row;
+  /**
+   * Histograms and split searches for the children of `parent`, whose records
+   * are partitioned already: the smaller child's histogram from its records,
+   * the larger's by subtraction into the parent's buffer. Only what a search
+   * needs is built.
+   */
+  private splitStep(parent: OpenLeaf, lc: OpenLeaf, rc: OpenLeaf): void {
+    const leftSmaller = lc.end - lc.begin <= rc.end - rc.begin;
+    const [small, large] = leftSmaller ? [lc, rc] : [rc, lc];
+    const searchSmall = this.canSplit(small);
+    const searchLarge = this.canSplit(large);
+    if (!searchSmall && !searchLarge) {
+      this.release(parent);
+      return;
     }
-    rows.set(scratch.subarray(0, r), l);
-    return l;
+    small.hist = this.work.takeHist();
+    large.hist = parent.hist;
+    parent.hist = -1;
+    const nodes = [lc, rc].map((c) => ({ hist: c.hist, sums: c.sums, search: this.canSplit(c) }));
+    const parentHist = searchLarge ? large.hist : -1;
+    [lc.split, rc.split] = this.work.step(
+      small.buffer,
+      small.begin,
+      small.end,
+      small.hist,
+      parentHist,
+      nodes,
+    );
+    this.releaseIfFinal(lc);
+    this.releaseIfFinal(rc);
   }
 
-  private hasNanRows(hist: Float64Array, feature: number): boolean {
+  private leaf(node: number, begin: number, end: number, depth: number, buffer: number): OpenLeaf {
+    return {
+      node,
+      begin,
+      end,
+      depth,
+      buffer,
+      sums: { g: 0, h: 0, c: end - begin },
+      hist: -1,
+      split: undefined,
+    };
+  }
+
+  private canSplit(leaf: OpenLeaf): boolean {
+    const depthOk = this.shape.maxDepth <= 0 || leaf.depth < this.shape.maxDepth;
+    return depthOk && leaf.end - leaf.begin >= 2 * this.rules.minDataInLeaf;
+  }
+
+  /** A leaf that cannot split keeps no histogram. */
+  private releaseIfFinal(leaf: OpenLeaf): void {
+    if (!leaf.split) this.release(leaf);
+  }
+
+  private release(leaf: OpenLeaf): void {
+    if (leaf.hist >= 0) this.work.releaseHist(leaf.hist);
+    leaf.hist = -1;
+  }
+
+  private hasNanRows(hist: number, feature: number): boolean {
     // The parent's histogram is still intact here (subtraction happens after).
-    const slot = this.binned.histOffset[feature]! + this.binned.bins[feature]!.count;
+    const S = this.binned.numFeatures << BIN_SHIFT;
+    const slot = (feature << BIN_SHIFT) + this.binned.binCount[feature]!;
     // Hessians are positive, so a NaN bin holds rows exactly when its hessian sum is.
-    return hist[slot * HIST_STRIDE + 1]! > 0;
-  }
-
-  private takeHist(): Float64Array {
-    const h = this.histPool.pop();
-    if (h) {
-      h.fill(0);
-      return h;
-    }
-    return new Float64Array(this.binned.histSize * HIST_STRIDE);
+    return this.work.hist(hist)[S + slot]! > 0;
   }
 }
 
 /** A node's gradient totals, read from any one feature's slots of its histogram (every row is in one bin). */
-function sumsOf(binned: BinnedData, hist: Float64Array, feature: number, count: number): NodeSums {
+function sumsOf(hist: Float64Array, binned: BinnedData, feature: number, count: number): NodeSums {
+  const S = binned.numFeatures << BIN_SHIFT;
   let g = 0;
   let h = 0;
-  const from = binned.histOffset[feature]! * HIST_STRIDE;
-  const to = from + (binned.bins[feature]!.count + 1) * HIST_STRIDE;
-  for (let s = from; s < to; s += HIST_STRIDE) {
+  const from = feature << BIN_SHIFT;
+  const to = from + binned.binCount[feature]! + 1;
+  for (let s = from; s < to; s++) {
     g += hist[s]!;
-    h += hist[s + 1]!;
+    h += hist[S + s]!;
   }
   return { g, h, c: count };
 }

@@ -5,6 +5,7 @@ import { binOf, findBins } from '../../models/gbdt/binning.js';
 import { predictRow, type GbdtModel } from '../../models/gbdt/model.js';
 import { fromLightGbmParams } from '../../models/gbdt/params.js';
 import { trainGbdt, type TrainingSet } from '../../models/gbdt/train.js';
+import { trainingWorkerStats } from '../../models/gbdt/worker-team.js';
 import { SeededRandom } from '../../models/random.js';
 import { ValidationError } from '../../shared/errors.js';
 
@@ -155,6 +156,55 @@ describe('GBDT trainer', () => {
     assert.ok(predictRow(model, [5]) < 0.1);
   });
 
+  it('gives the same model with numThreads 2 as with 1', () => {
+    // Large enough that steps are shared with the worker once it has started (gbdt-threads.test.ts
+    // checks the worker's part with a worker known to run).
+    const train = classification(50_000, 12);
+    const params = { numIterations: 40, numLeaves: 31, minDataInLeaf: 5 };
+    const one = trainGbdt(train, { ...params, numThreads: 1 }).model;
+    const two = trainGbdt(train, { ...params, numThreads: 2 }).model;
+    assert.deepEqual(two, one);
+    // Bagging, feature sampling and a regression objective take the other paths.
+    const reg = regression(60_000, 13);
+    const sampled = {
+      numIterations: 10,
+      baggingFraction: 0.6,
+      baggingFreq: 1,
+      featureFraction: 0.5,
+      seed: 3,
+    };
+    assert.deepEqual(
+      trainGbdt(reg, { ...sampled, objective: 'regression', numThreads: 2 }).model,
+      trainGbdt(reg, { ...sampled, objective: 'regression', numThreads: 1 }).model,
+    );
+  });
+
+  it('stops its worker threads however training ends', async () => {
+    const train = classification(40_000, 14);
+    const startedBefore = trainingWorkerStats().started;
+    trainGbdt(train, { numIterations: 3, numThreads: 2 });
+    assert.throws(
+      () =>
+        trainGbdt(
+          train,
+          { numIterations: 50, numThreads: 2 },
+          {
+            onIteration: ({ iteration }) => {
+              if (iteration === 2) throw new Error('caller gave up');
+            },
+          },
+        ),
+      /caller gave up/,
+    );
+    // Termination completes asynchronously; the workers must all be gone shortly after.
+    const deadline = Date.now() + 10_000;
+    while (trainingWorkerStats().live > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(trainingWorkerStats().live, 0);
+    assert.equal(trainingWorkerStats().started, startedBefore + 2);
+  });
+
   it('rejects bad labels and shapes with clear errors', () => {
     const set = classification(100, 11);
     assert.throws(
@@ -196,13 +246,16 @@ describe('LightGBM parameter names', () => {
       objective: 'regression_l2',
       colsample: 1,
       bagging_fraction: 0.8,
+      num_threads: 2,
     });
     assert.deepEqual(params, {
       numIterations: 50,
       learningRate: 0.05,
       objective: 'regression',
       baggingFraction: 0.8,
+      numThreads: 2,
     });
+    assert.deepEqual(fromLightGbmParams({ nthread: 4, n_jobs: -1 }).params, { numThreads: -1 });
     assert.deepEqual(unknown, ['colsample']);
   });
 });
