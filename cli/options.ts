@@ -3,7 +3,7 @@ import type { ConfigSources } from '../shared/config/load.js';
 import { ConfigError } from '../shared/errors.js';
 
 /** Options every long-running command shares, and the config path each sets. */
-const COMMON_FLAGS: Array<[flags: string, description: string, path: string]> = [
+const COMMON_FLAGS: FlagSpec[] = [
   ['--data-dir <dir>', 'data directory (env CLOUDSENSE_DATA_DIR, default ./data)', 'dataDir'],
   ['--http-host <host>', 'HTTP listen address (env CLOUDSENSE_HTTP_HOST, default 127.0.0.1)', 'http.host'],
   [
@@ -21,7 +21,7 @@ const COMMON_FLAGS: Array<[flags: string, description: string, path: string]> = 
   ['--log-format <format>', 'auto|json|pretty; auto is pretty on a terminal (default auto)', 'log.format'],
 ];
 
-const AGENT_FLAGS: Array<[string, string, string]> = [
+const AGENT_FLAGS: FlagSpec[] = [
   ['--host-id <id>', "this host's id (env CLOUDSENSE_HOST_ID, default the host name)", 'agent.hostId'],
   [
     '--interval <seconds>',
@@ -47,11 +47,17 @@ export function addConfigOptions(command: Command, set: FlagSet): Command {
   return command;
 }
 
+/** A flag: commander's flag spec, its help text, and the config path it sets. */
+export type FlagSpec = [flags: string, description: string, path: string];
+
 /** Commander's parsed options → config sources (file, env, flags by dotted path). */
-export function configSources(options: Record<string, unknown>): ConfigSources {
+export function configSources(
+  options: Record<string, unknown>,
+  table: readonly FlagSpec[] = [...COMMON_FLAGS, ...AGENT_FLAGS],
+): ConfigSources {
   const flags: Record<string, string> = {};
   const flagNames: Record<string, string> = {};
-  for (const [flag, , path] of [...COMMON_FLAGS, ...AGENT_FLAGS]) {
+  for (const [flag, , path] of table) {
     const name = flag.split(' ')[0]!;
     const value = options[name.slice(2).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())];
     if (typeof value === 'string') {

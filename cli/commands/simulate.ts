@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { brokerUrlOf } from '../../agent/config.js';
 import { DUCKDB_FILE } from '../../aggregator/aggregator.js';
 import { DuckDbTelemetryStore } from '../../aggregator/storage/duckdb/duckdb-store.js';
-import { type ConfigSources, loadConfig } from '../../shared/config/load.js';
+import { loadConfig } from '../../shared/config/load.js';
 import { BusyError, CloudSenseError, errorMessage } from '../../shared/errors.js';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { RESOURCE_KINDS } from '../../shared/resources/index.js';
@@ -24,11 +24,11 @@ import { PROFILE_NAMES } from '../../simulator/profiles.js';
 import { LiveSimulation } from '../../simulator/publish/live-simulation.js';
 import { Simulation, type SimulationSettings } from '../../simulator/simulation.js';
 import { exitOnStartFailure, runUntilSignalled } from '../lifecycle.js';
-import { exitOnConfigError } from '../options.js';
+import { configSources, exitOnConfigError, type FlagSpec } from '../options.js';
 import { ProgressLine, formatDuration } from '../progress.js';
 
 /** The command's flags and the config path each sets (flags override `CLOUDSENSE_*`, which override the file). */
-const FLAGS: Array<[flags: string, description: string, path: string]> = [
+const FLAGS: FlagSpec[] = [
   ['--hosts <n>', 'virtual hosts, 1..10000 (default 10)', 'simulate.hosts'],
   ['--seed <k>', 'seed: equal seeds give equal fleets, series and ground truth (default 1)', 'simulate.seed'],
   [
@@ -96,25 +96,10 @@ export function simulateCommand(): Command {
   return command.action((options: Record<string, unknown>) => simulate(options));
 }
 
-function configSources(options: Record<string, unknown>): ConfigSources {
-  const flags: Record<string, string> = {};
-  const flagNames: Record<string, string> = {};
-  for (const [flag, , path] of FLAGS) {
-    const name = flag.split(' ')[0]!;
-    const value = options[name.slice(2).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())];
-    if (typeof value === 'string') {
-      flags[path] = value;
-      flagNames[path] = name;
-    }
-  }
-  const file = typeof options.config === 'string' ? options.config : undefined;
-  return { file, env: process.env, flags, flagNames };
-}
-
 async function simulate(options: Record<string, unknown>): Promise<void> {
   let config: SimulateConfig;
   try {
-    config = loadConfig(SimulateConfigSchema, configSources(options));
+    config = loadConfig(SimulateConfigSchema, configSources(options, FLAGS));
   } catch (err) {
     exitOnConfigError(err);
   }
