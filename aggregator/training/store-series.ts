@@ -1,7 +1,7 @@
 import type { DatasetSeries } from '../../models/dataset/index.js';
 import type { ExhaustionConfig } from '../../shared/resources/exhaustion.js';
 import { resolveExhaustion } from '../../shared/resources/exhaustion.js';
-import { formatResourceId, type ResourceKind } from '../../shared/resources/resource-id.js';
+import { formatResourceId, type Resource, type ResourceKind } from '../../shared/resources/resource-id.js';
 import { UTILIZATION_METRICS } from '../../shared/resources/utilization.js';
 import { ATTR } from '../../shared/wire/metric-names.js';
 import type { TelemetryStore } from '../storage/telemetry-store.js';
@@ -34,15 +34,9 @@ export async function readResourceSeries(
       if (!Object.entries(spec.attributes).every(([k, v]) => s.attributes[k] === v)) continue;
       if (spec.noOtherAttributes && Object.keys(s.attributes).length > Object.keys(spec.attributes).length)
         continue;
-      const mountpoint = s.attributes[ATTR.mountpoint];
-      const resource =
-        kind === 'filesystem' || kind === 'inodes'
-          ? mountpoint === undefined
-            ? undefined
-            : { kind, mountpoint }
-          : { kind };
+      const resource = resourceOf(kind, s.attributes[ATTR.mountpoint]);
       if (!resource) continue;
-      const resourceId = formatResourceId(resource as Parameters<typeof formatResourceId>[0]);
+      const resourceId = formatResourceId(resource);
       out.push({
         hostId: host.hostId,
         resourceId,
@@ -55,4 +49,11 @@ export async function readResourceSeries(
     }
   }
   return out;
+}
+
+/** The resource a series belongs to; filesystems and inodes need their mountpoint. */
+function resourceOf(kind: ResourceKind, mountpoint: string | undefined): Resource | undefined {
+  if (kind === 'filesystem' || kind === 'inodes')
+    return mountpoint === undefined ? undefined : { kind, mountpoint };
+  return { kind };
 }

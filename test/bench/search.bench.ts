@@ -12,6 +12,7 @@ import { errorMessage } from '../../shared/errors.js';
 import { ridgeTuning } from './lib/ridge-tuning.js';
 import { SYNTHETIC_PROBLEMS, hartmann6 } from './lib/search-problems.js';
 import type { TuningProblem } from './lib/search-problems.js';
+import { printTable } from './lib/table.js';
 
 interface SamplerResult {
   bests: number[];
@@ -107,12 +108,4 @@ function stats(values: number[]): { mean: number; sd: number } {
 
 function format(x: number): string {
   return Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(4);
-}
-
-function printTable(head: string[], body: string[][]): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  console.log(line(head));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of body) console.log(line(r));
 }

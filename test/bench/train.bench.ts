@@ -14,6 +14,7 @@ import {
   runXgboost,
   type TrainerRun,
 } from './lib/gbdt-vs-xgboost.js';
+import { printTable } from './lib/table.js';
 
 const dir = ensureDatasets();
 const threadCounts = [...new Set([1, availableParallelism()])];
@@ -43,12 +44,4 @@ function row(run: TrainerRun, ratio: number | undefined): string[] {
     `${run.metric} ${run.value.toFixed(run.metric === 'auc' ? 5 : 4)}`,
     ratio === undefined ? '' : `${ratio.toFixed(2)}x`,
   ];
-}
-
-function printTable(head: string[], body: string[][]): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  console.log(line(head));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of body) console.log(line(r));
 }

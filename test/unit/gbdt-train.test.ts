@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rocAuc, rmse } from '../../models/evaluation/metrics.js';
+import { predictAll } from '../../models/fit/fit-model.js';
 import { binOf, findBins } from '../../models/gbdt/binning.js';
-import { predictRow, type GbdtModel } from '../../models/gbdt/model.js';
+import { predictRow } from '../../models/gbdt/model.js';
 import { fromLightGbmParams } from '../../models/gbdt/params.js';
 import { trainGbdt, type TrainingSet } from '../../models/gbdt/train.js';
 import { trainingWorkerStats } from '../../models/gbdt/worker-team.js';
@@ -37,13 +38,6 @@ function regression(n: number, seed: number): TrainingSet {
     labels[i] = 10 * Math.sin(a) + b * b + rng.normal();
   }
   return { features, labels, numRows: n, featureNames: ['a', 'b'] };
-}
-
-function predictAll(model: GbdtModel, set: TrainingSet): Float64Array {
-  const F = set.featureNames.length;
-  const out = new Float64Array(set.numRows);
-  for (let i = 0; i < set.numRows; i++) out[i] = predictRow(model, set.features.subarray(i * F, i * F + F));
-  return out;
 }
 
 describe('GBDT trainer', () => {

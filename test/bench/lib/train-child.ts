@@ -3,7 +3,7 @@
  * peak-memory comparison: `train-child.ts DIR DATASET THREADS` prints one JSON line.
  */
 import { rmse, rocAuc } from '../../../models/evaluation/metrics.js';
-import { predictRow } from '../../../models/gbdt/model.js';
+import { predictAll } from '../../../models/fit/fit-model.js';
 import { trainGbdt } from '../../../models/gbdt/train.js';
 import { featureCount, readPart, SHARED_SETTINGS, type DatasetName } from './gbdt-vs-xgboost.js';
 
@@ -32,8 +32,12 @@ const { model } = trainGbdt(
   },
 );
 const seconds = (performance.now() - started) / 1000;
-const pred = new Float64Array(ty.length);
-for (let i = 0; i < ty.length; i++) pred[i] = predictRow(model, tx.subarray(i * F, i * F + F));
+const pred = predictAll(model, {
+  features: tx,
+  labels: ty,
+  numRows: ty.length,
+  featureNames: model.featureNames,
+});
 const value = binary ? rocAuc(ty, pred) : rmse(ty, pred);
 const peakMB = process.resourceUsage().maxRSS / 1024;
 console.log(JSON.stringify({ seconds, peakMB, metric: binary ? 'auc' : 'rmse', value }));
