@@ -1,19 +1,31 @@
 import { readFileSync } from 'node:fs';
 
-/** The package version, read once from package.json (two levels up from both source and build). */
-export const VERSION: string = readVersion();
+import { fileURLToPath } from 'node:url';
 
-function readVersion(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
+/**
+ * The package's root directory (where package.json is): one level up from
+ * shared/ in the sources, two from dist/shared/ in the build. Undefined in a
+ * bundle that ships without it (the single-file agent).
+ */
+export const PACKAGE_ROOT: string | undefined = findPackage()?.root;
+
+/** The package version, read once from package.json. */
+export const VERSION: string = findPackage()?.version ?? '0.0.0';
+
+function findPackage(): { root: string; version: string } | undefined {
+  for (const rel of ['../', '../../']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+      const root = new URL(rel, import.meta.url);
+      const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
         name?: string;
         version?: string;
       };
-      if (pkg.name === 'cloudsense' && pkg.version) return pkg.version;
+      if (pkg.name === 'cloudsense' && pkg.version) {
+        return { root: fileURLToPath(root).replace(/\/$/, ''), version: pkg.version };
+      }
     } catch {
       // try the next candidate
     }
   }
-  return '0.0.0';
+  return undefined;
 }

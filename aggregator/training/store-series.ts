@@ -1,7 +1,14 @@
 import type { DatasetSeries } from '../../models/dataset/index.js';
 import type { ExhaustionConfig } from '../../shared/resources/exhaustion.js';
 import { resolveExhaustion } from '../../shared/resources/exhaustion.js';
-import { formatResourceId, type Resource, type ResourceKind } from '../../shared/resources/resource-id.js';
+import {
+  canonicalResourceId,
+  formatResourceId,
+  isResourceKind,
+  parseResourceId,
+  type Resource,
+  type ResourceKind,
+} from '../../shared/resources/resource-id.js';
 import { UTILIZATION_METRICS } from '../../shared/resources/utilization.js';
 import { ATTR } from '../../shared/wire/metric-names.js';
 import type { TelemetryStore } from '../storage/telemetry-store.js';
@@ -56,4 +63,40 @@ function resourceOf(kind: ResourceKind, mountpoint: string | undefined): Resourc
   if (kind === 'filesystem' || kind === 'inodes')
     return mountpoint === undefined ? undefined : { kind, mountpoint };
   return { kind };
+}
+
+/** A definition changed on the command line for one run (`--threshold`, `--horizon`). */
+export interface ExhaustionOverrideFlags {
+  threshold?: number | undefined;
+  horizonMs?: number | undefined;
+}
+
+/**
+ * The stored series of one resource (`cpu`, `filesystem:/var`) or of every
+ * resource of a kind (`filesystem`), before `untilMs`, each with its
+ * definition: configuration first, then the flags of this run.
+ */
+export async function readSeriesFor(
+  store: TelemetryStore,
+  resource: string,
+  options: {
+    untilMs?: number | undefined;
+    exhaustion?: ExhaustionConfig | undefined;
+    override?: ExhaustionOverrideFlags | undefined;
+  } = {},
+): Promise<DatasetSeries[]> {
+  const kind = isResourceKind(resource) ? resource : parseResourceId(resource).kind;
+  const only = isResourceKind(resource) ? undefined : canonicalResourceId(resource);
+  const series = await readResourceSeries(store, kind, options);
+  const override = options.override ?? {};
+  return series
+    .filter((s) => only === undefined || s.resourceId === only)
+    .map((s) => ({
+      ...s,
+      exhaustion: {
+        ...s.exhaustion,
+        ...(override.threshold !== undefined && { threshold: override.threshold }),
+        ...(override.horizonMs !== undefined && { horizonMs: override.horizonMs }),
+      },
+    }));
 }

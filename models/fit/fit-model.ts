@@ -3,7 +3,8 @@ import { ValidationError } from '../../shared/errors.js';
 import { predictRow, type GbdtModel } from '../gbdt/model.js';
 import { GbdtParamsSchema, type GbdtParams, type GbdtParamsInput } from '../gbdt/params.js';
 import { trainGbdt, type TrainResult, type TrainingSet } from '../gbdt/train.js';
-import { exportGbdtToOnnx } from '../onnx/export.js';
+import { chooseOperatingPoint } from '../evaluation/operating-point.js';
+import { type ForecastMeta, exportGbdtToOnnx } from '../onnx/export.js';
 import { MedianPruner, Study, TpeSampler, TrialPruned, type TrialRecord } from '../search/index.js';
 import { featureSchemaHash, type RunRecord, type RunRegistry } from '../tracking/index.js';
 import { GBDT_SEARCH_SPACE, trialParams } from './search-space.js';
@@ -33,6 +34,12 @@ export interface FitRequest {
   featureSchemaHash?: string | undefined;
   dataRange?: { from: string; to: string } | undefined;
   tags?: Record<string, string> | undefined;
+  /**
+   * For an exhaustion forecast (`binary`): the resource and definition its
+   * labels used. The operating threshold is then chosen on the validation
+   * rows, recorded, and written into the ONNX metadata with them.
+   */
+  forecast?: Omit<ForecastMeta, 'operatingThreshold'> | undefined;
   /** Progress lines (trial results, final metrics). */
   progress?: (line: string) => void;
 }
@@ -95,8 +102,23 @@ export async function fitModel(request: FitRequest): Promise<FitResult> {
       predictions,
       result.params.alpha,
     );
+    let forecast: ForecastMeta | undefined;
+    if (request.forecast && result.params.objective === 'binary') {
+      const point = chooseOperatingPoint(valid.labels, predictions);
+      forecast = { ...request.forecast, operatingThreshold: point.threshold };
+      Object.assign(metrics, {
+        operating_threshold: point.threshold,
+        operating_precision: point.precision,
+        operating_recall: point.recall,
+        operating_f1: point.f1,
+      });
+    }
     recordTraining(run, result, metrics);
-    const onnx = exportGbdtToOnnx(result.model, { featureSchemaHash: schemaHash, trainingRunId: run.runId });
+    const onnx = exportGbdtToOnnx(result.model, {
+      featureSchemaHash: schemaHash,
+      trainingRunId: run.runId,
+      ...(forecast ? { forecast } : {}),
+    });
     await run.logArtifact('model.onnx', onnx);
     await run.logArtifact(
       'importance.json',

@@ -58,7 +58,9 @@ export interface OnnxModelMeta {
   producerVersion?: string;
   /** ModelProto doc_string. Default: a one-line summary of objective, trees and features. */
   description?: string;
-  /** More metadata_props entries (horizon, target metric…); may not reuse a METADATA_KEYS key. */
+  /** For exhaustion forecasts: what the probability means and where to alert. */
+  forecast?: ForecastMeta;
+  /** More metadata_props entries; may not reuse a METADATA_KEYS key. */
   extraMetadata?: Readonly<Record<string, string>>;
 }
 
@@ -133,6 +135,15 @@ export function exportGbdtToOnnx(model: GbdtModel, meta: OnnxModelMeta): Uint8Ar
   return ModelProto.encode(proto).finish();
 }
 
+/** An exhaustion forecast's own metadata (see METADATA_KEYS). */
+export interface ForecastMeta {
+  /** Resource kind or id, e.g. `cpu` or `filesystem:%2Fvar`. */
+  resource: string;
+  exhaustion: { threshold: number; horizonMs: number; sustainMs: number };
+  /** Probability at or above which to alert, 0..1. */
+  operatingThreshold: number;
+}
+
 function metadataProps(model: GbdtModel, meta: OnnxModelMeta): Record<string, string> {
   const props: Record<string, string> = { ...meta.extraMetadata };
   const set = (key: string, value: string | undefined) => {
@@ -146,6 +157,19 @@ function metadataProps(model: GbdtModel, meta: OnnxModelMeta): Record<string, st
   set(METADATA_KEYS.modelVersion, meta.modelVersion);
   set(METADATA_KEYS.numTrees, String(model.trees.length));
   set(METADATA_KEYS.baseScore, String(model.baseScore));
+  if (meta.forecast) {
+    const { resource, exhaustion, operatingThreshold } = meta.forecast;
+    set(METADATA_KEYS.resource, resource);
+    set(
+      METADATA_KEYS.exhaustion,
+      JSON.stringify({
+        threshold: exhaustion.threshold,
+        horizonMs: exhaustion.horizonMs,
+        sustainMs: exhaustion.sustainMs,
+      }),
+    );
+    set(METADATA_KEYS.operatingThreshold, String(operatingThreshold));
+  }
   return props;
 }
 

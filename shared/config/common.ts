@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
+import { ExhaustionConfigSchema } from '../resources/exhaustion.js';
 
 /** Default data directory, relative to the working directory. */
 export const DEFAULT_DATA_DIR = './data';
@@ -41,4 +42,10 @@ export const CommonConfigShape = {
   http: ListenerSchema(DEFAULT_HTTP_PORT),
   /** The MQTT broker: where the embedded broker listens, and where agents connect by default. */
   mqtt: ListenerSchema(DEFAULT_MQTT_PORT),
+  /**
+   * What "exhausted" means, per resource kind or resource id: threshold,
+   * horizon, sustain (docs/features.md). The agent alerts and the trainer
+   * labels with the same numbers. Default: the built-in definitions.
+   */
+  exhaustion: ExhaustionConfigSchema,
 };

@@ -45,4 +45,13 @@ export const METADATA_KEYS = {
   numTrees: 'num_trees',
   /** Base score as a decimal string (the same float64 as the base_values_as_tensor attribute). */
   baseScore: 'base_score',
+  /**
+   * Exhaustion forecasts (`binary`): the probability at or above which the
+   * model's users alert, chosen on the validation rows; decimal 0..1.
+   */
+  operatingThreshold: 'operating_threshold',
+  /** Exhaustion forecasts: the resource kind or id the model was trained for, e.g. `cpu`. */
+  resource: 'resource',
+  /** Exhaustion forecasts: JSON `{threshold, horizonMs, sustainMs}` its labels were built with. */
+  exhaustion: 'exhaustion',
 } as const;

@@ -23,6 +23,12 @@ export interface OnnxModelMetadata {
   numTrees: number;
   /** Base score (float64), when the exporter recorded it. */
   baseScore?: number;
+  /** Exhaustion forecasts: probability at or above which to alert. */
+  operatingThreshold?: number;
+  /** Exhaustion forecasts: the resource kind or id it was trained for. */
+  resource?: string;
+  /** Exhaustion forecasts: the definition its labels used. */
+  exhaustion?: { threshold: number; horizonMs: number; sustainMs: number };
   /** ModelProto producer_name / producer_version, '' when unset. */
   producerName: string;
   producerVersion: string;
@@ -56,6 +62,26 @@ const MetadataSchema = z.object({
   [K.modelVersion]: z.string().optional(),
   [K.numTrees]: decimal.pipe(z.number().int().min(0)),
   [K.baseScore]: decimal.optional(),
+  [K.operatingThreshold]: decimal.pipe(z.number().min(0).max(1)).optional(),
+  [K.resource]: z.string().min(1).optional(),
+  [K.exhaustion]: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `not JSON: ${errorMessage(err)}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z.object({
+        threshold: z.number().gt(0).max(1),
+        horizonMs: z.number().positive(),
+        sustainMs: z.number().min(0),
+      }),
+    )
+    .optional(),
 });
 
 /** Decodes `bytes` as an ONNX ModelProto and parses its CloudSense metadata. */
@@ -95,6 +121,9 @@ export function readOnnxMetadata(bytes: Uint8Array): OnnxModelMetadata {
     ...(m[K.modelVersion] !== undefined && { modelVersion: m[K.modelVersion] }),
     numTrees: m[K.numTrees],
     ...(m[K.baseScore] !== undefined && { baseScore: m[K.baseScore] }),
+    ...(m[K.operatingThreshold] !== undefined && { operatingThreshold: m[K.operatingThreshold] }),
+    ...(m[K.resource] !== undefined && { resource: m[K.resource] }),
+    ...(m[K.exhaustion] !== undefined && { exhaustion: m[K.exhaustion] }),
     producerName: model.producerName,
     producerVersion: model.producerVersion,
     props,

@@ -26,6 +26,8 @@ import { readOnnxMetadata, type OnnxModelMetadata } from './onnx-metadata.js';
 export type { OnnxModelMetadata } from './onnx-metadata.js';
 
 export const DEFAULT_INTRA_OP_THREADS = 1;
+/** Operating threshold of a forecast model that does not record one. */
+export const DEFAULT_OPERATING_THRESHOLD_FALLBACK = 0.5;
 export const DEFAULT_INTER_OP_THREADS = 1;
 
 export interface OnnxScorerOptions {

@@ -1,0 +1,59 @@
+/**
+ * An exhaustion forecast model ready to score: an OnnxScorer whose model was
+ * trained on this build's feature schema, with its operating threshold. The
+ * agent, `cloudsense predict` and `cloudsense evaluate` load models through
+ * here, so a model built for other features is refused in one place.
+ */
+import { ValidationError } from '../errors.js';
+import { FEATURE_SCHEMA } from '../features/schema.js';
+import { DEFAULT_OPERATING_THRESHOLD_FALLBACK, OnnxScorer, type OnnxScorerOptions } from './onnx-scorer.js';
+
+/** Rows per onnxruntime call when scoring many: large enough to amortise the call, small enough for memory. */
+export const SCORE_CHUNK_ROWS = 16_384;
+
+export class ForecastModel {
+  private constructor(
+    readonly scorer: OnnxScorer,
+    /** Alert when probability >= this. */
+    readonly operatingThreshold: number,
+  ) {}
+
+  get metadata() {
+    return this.scorer.metadata;
+  }
+
+  /** Loads a model (bytes or path) and checks it is a forecast for this build's features. */
+  static async load(model: Uint8Array | string, options: OnnxScorerOptions = {}): Promise<ForecastModel> {
+    const scorer = await OnnxScorer.load(model, options);
+    const m = scorer.metadata;
+    const problem =
+      m.objective !== 'binary'
+        ? `its objective is ${m.objective}, not binary`
+        : m.featureSchemaHash !== FEATURE_SCHEMA.hash
+          ? `it was trained on feature schema ${m.featureSchemaHash.slice(0, 12)}…, this build computes ${FEATURE_SCHEMA.hash.slice(0, 12)}…`
+          : m.featureNames.length !== FEATURE_SCHEMA.names.length ||
+              m.featureNames.some((n, i) => n !== FEATURE_SCHEMA.names[i])
+            ? 'its feature names differ from this build'
+            : undefined;
+    if (problem) {
+      await scorer.release();
+      throw new ValidationError(`not an exhaustion forecast for this version: ${problem}`);
+    }
+    return new ForecastModel(scorer, m.operatingThreshold ?? DEFAULT_OPERATING_THRESHOLD_FALLBACK);
+  }
+
+  /** Probabilities for `rows` row-major feature vectors, scored in chunks. */
+  async scoreMany(features: Float32Array, rows: number): Promise<Float32Array> {
+    const width = this.scorer.featureCount;
+    const out = new Float32Array(rows);
+    for (let at = 0; at < rows; at += SCORE_CHUNK_ROWS) {
+      const n = Math.min(SCORE_CHUNK_ROWS, rows - at);
+      out.set(await this.scorer.score(features.subarray(at * width, (at + n) * width), n), at);
+    }
+    return out;
+  }
+
+  release(): Promise<void> {
+    return this.scorer.release();
+  }
+}
