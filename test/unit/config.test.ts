@@ -10,6 +10,9 @@ import { UpConfigSchema } from '../../cli/commands/up.js';
 import { envToPath, loadConfig } from '../../shared/config/load.js';
 import { ConfigError } from '../../shared/errors.js';
 
+import { DEFAULT_EXHAUSTION, resolveExhaustion } from '../../shared/resources/exhaustion.js';
+import { RESOURCE_KINDS } from '../../shared/resources/resource-id.js';
+
 const SAMPLE = fileURLToPath(new URL('../../deploy/config/cloudsense.example.yaml', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'cloudsense-config-'));
 
@@ -43,7 +46,39 @@ describe('configuration', () => {
     const up = loadConfig(UpConfigSchema, { file: SAMPLE, env: {} });
     assert.equal(up.agent.intervalSeconds, 10);
     loadConfig(AgentConfigSchema, { file: SAMPLE, env: {} });
-    loadConfig(AggregatorConfigSchema, { file: SAMPLE, env: {} });
+    const aggregator = loadConfig(AggregatorConfigSchema, { file: SAMPLE, env: {} });
+    // The sample spells out the built-in definitions: resolving through it changes nothing.
+    for (const kind of RESOURCE_KINDS) {
+      const id = kind === 'filesystem' || kind === 'inodes' ? `${kind}:/var` : kind;
+      assert.deepEqual(resolveExhaustion(aggregator.exhaustion, id), DEFAULT_EXHAUSTION[kind]);
+    }
+  });
+
+  it('reads exhaustion definitions from the file, the environment and their problems by path', () => {
+    const file = yamlFile(
+      'exhaustion:\n  filesystem: { horizon: 12h }\n  "filesystem:/var/lib/docker": { threshold: 0.9 }\n',
+    );
+    const config = loadConfig(AgentConfigSchema, {
+      file,
+      env: { CLOUDSENSE_EXHAUSTION__CPU__THRESHOLD: '0.95' },
+    });
+    assert.equal(resolveExhaustion(config.exhaustion, 'cpu').threshold, 0.95);
+    assert.deepEqual(resolveExhaustion(config.exhaustion, 'filesystem:/var/lib/docker'), {
+      threshold: 0.9,
+      horizonMs: 12 * 3_600_000,
+      sustainMs: 0,
+    });
+    assert.equal(resolveExhaustion(config.exhaustion, 'filesystem:/').threshold, 0.95);
+    const unknown = yamlFile('exhaustion:\n  gpu: { threshold: 0.5 }\n');
+    assert.throws(
+      () => loadConfig(AggregatorConfigSchema, { file: unknown, env: {} }),
+      /exhaustion\.gpu: not a resource kind or id/,
+    );
+    const short = yamlFile('exhaustion:\n  cpu: { horizon: 2m }\n');
+    assert.throws(
+      () => loadConfig(AggregatorConfigSchema, { file: short, env: {} }),
+      /exhaustion\.cpu\.sustain: sustain \(5m\) must be shorter than the horizon \(2m\)/,
+    );
   });
 
   it('lets environment variables override the file and flags override both', () => {
