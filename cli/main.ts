@@ -2,8 +2,12 @@ import { Command } from 'commander';
 import { VERSION } from '../shared/version.js';
 import { agentCommand } from './commands/agent.js';
 import { aggregatorCommand } from './commands/aggregator.js';
+import { importCommand } from './commands/import.js';
 import { modelCommand } from './commands/model.js';
 import { simulateCommand } from './commands/simulate.js';
+import { trainCommand } from './commands/train.js';
+import { predictCommand } from './commands/predict.js';
+import { evaluateCommand } from './commands/evaluate.js';
 import { upCommand } from './commands/up.js';
 
 const program = new Command('cloudsense')
@@ -15,6 +19,10 @@ const program = new Command('cloudsense')
   .addCommand(agentCommand())
   .addCommand(modelCommand())
   .addCommand(simulateCommand())
+  .addCommand(importCommand())
+  .addCommand(trainCommand())
+  .addCommand(predictCommand())
+  .addCommand(evaluateCommand())
   .addHelpText(
     'after',
     '\nConfiguration: a YAML file (--config), overridden by CLOUDSENSE_* environment variables, overridden by flags.\n' +

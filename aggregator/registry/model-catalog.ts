@@ -38,6 +38,8 @@ const CatalogEntrySchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** When it became current, ISO 8601. */
   promotedAt: z.string(),
+  /** Time-to-exhaustion band models (P10, P50, P90), relative to the data dir, when trained. */
+  band: z.object({ p10: z.string().min(1), p50: z.string().min(1), p90: z.string().min(1) }).optional(),
 });
 export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
 
@@ -55,6 +57,8 @@ export interface ResolvedModel {
   /** Absolute path of the ONNX file. */
   path: string;
   runId?: string;
+  /** Absolute paths of the time-to-exhaustion band models, when there are some. */
+  band?: { p10: string; p50: string; p90: string };
 }
 
 export class ModelCatalog {
@@ -94,12 +98,26 @@ export class ModelCatalog {
           key: candidate,
           path: resolve(this.dataDir, entry.path),
           runId: entry.runId,
+          ...(entry.band && {
+            band: {
+              p10: resolve(this.dataDir, entry.band.p10),
+              p50: resolve(this.dataDir, entry.band.p50),
+              p90: resolve(this.dataDir, entry.band.p90),
+            },
+          }),
         };
       }
     }
     if (this.bundledDir === undefined) return undefined;
     const bundled = join(this.bundledDir, `${kind}.onnx`);
-    return existsSync(bundled) ? { source: 'bundled', key: kind, path: bundled } : undefined;
+    if (!existsSync(bundled)) return undefined;
+    const band = {
+      p10: join(this.bundledDir, `${kind}.tte_p10.onnx`),
+      p50: join(this.bundledDir, `${kind}.tte_p50.onnx`),
+      p90: join(this.bundledDir, `${kind}.tte_p90.onnx`),
+    };
+    const hasBand = Object.values(band).every((p) => existsSync(p));
+    return { source: 'bundled', key: kind, path: bundled, ...(hasBand && { band }) };
   }
 
   private async read(): Promise<Catalog> {

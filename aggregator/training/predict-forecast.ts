@@ -6,15 +6,18 @@
  */
 import type { DatasetSeries } from '../../models/dataset/index.js';
 import { acceptedSampleTimes, replaySeries } from '../../shared/features/replay.js';
-import type { ForecastModel } from '../../shared/inference/forecast-model.js';
+import type { ForecastModel, TimeToExhaustionBand } from '../../shared/inference/forecast-model.js';
 import { formatResourceId, parseResourceId } from '../../shared/resources/resource-id.js';
 
 /** The CSV header `cloudsense predict` writes. */
-export const PREDICTION_CSV_HEADER = 'host,timestamp,resource,probability,alert';
+export const PREDICTION_CSV_HEADER =
+  'host,timestamp,resource,probability,alert,tte_p10_s,tte_p50_s,tte_p90_s';
 
 export interface PredictOptions {
   fromMs?: number | undefined;
   toMs?: number | undefined;
+  /** Time-to-exhaustion band, filled in on alerted rows (empty elsewhere: it says when, if it happens). */
+  band?: TimeToExhaustionBand | undefined;
   /** Called with each series' CSV lines (no header), in series order. */
   write: (lines: string) => Promise<void> | void;
   onProgress?: (done: number, total: number) => void;
@@ -42,14 +45,19 @@ export async function predictSeries(
     const resource = parseResourceId(s.resourceId);
     const replay = replaySeries(s.history, times, { kind: resource.kind, exhaustion: s.exhaustion });
     const probability = await model.scoreMany(replay.features, replay.rows);
+    const band = options.band ? await options.band.scoreMany(replay.features, replay.rows) : undefined;
     const resourceId = formatResourceId(resource);
     const lines: string[] = [];
     for (let r = 0; r < times.length; r++) {
       const p = probability[r]!;
       const alert = p >= model.operatingThreshold ? 1 : 0;
       summary.alerts += alert;
+      const tte =
+        band && alert === 1
+          ? `${Math.round(band[3 * r]!)},${Math.round(band[3 * r + 1]!)},${Math.round(band[3 * r + 2]!)}`
+          : ',,';
       lines.push(
-        `${s.hostId},${new Date(times[r]!).toISOString()},${resourceId},${p.toPrecision(6)},${alert}`,
+        `${s.hostId},${new Date(times[r]!).toISOString()},${resourceId},${p.toPrecision(6)},${alert},${tte}`,
       );
     }
     await options.write(`${lines.join('\n')}\n`);

@@ -6,7 +6,9 @@
  * `cloudsense train` calls it; so will the retraining loop.
  */
 import type { DatasetSeries } from '../../models/dataset/index.js';
-import { buildTimeSplit } from '../../models/dataset/index.js';
+import { type TimeSplit, buildTimeSplit } from '../../models/dataset/index.js';
+import { fitTteBand } from '../../models/fit/tte-band.js';
+import { exportGbdtToOnnx } from '../../models/onnx/export.js';
 import { type FitResult, fitModel } from '../../models/fit/fit-model.js';
 import {
   DEFAULT_FORECAST_PARAMS,
@@ -34,6 +36,8 @@ export interface TrainForecastRequest {
   registry: RunRegistry;
   /** Where the model becomes current; left out, the run is only recorded. */
   catalog?: ModelCatalog | undefined;
+  /** Also fit the time-to-exhaustion band (models/fit/tte-band.ts). Default true. */
+  band?: boolean | undefined;
   progress?: (line: string) => void;
 }
 
@@ -109,12 +113,15 @@ export async function trainForecast(request: TrainForecastRequest): Promise<Trai
     progress,
   });
   const artifact = fit.run.artifacts.find((a) => a.name === 'model.onnx');
+  const band =
+    request.band === false ? undefined : await trainBand(request, split, resource, fit.run.runId, progress);
   if (request.catalog && artifact) {
     await request.catalog.promote({
       resource,
       runId: fit.run.runId,
       path: `${RUNS_DIR}/${fit.run.runId}/${artifact.path}`,
       sha256: artifact.sha256,
+      ...(band && { band }),
     });
   }
   return {
@@ -125,4 +132,57 @@ export async function trainForecast(request: TrainForecastRequest): Promise<Trai
     rows,
     modelPath: artifact ? `${RUNS_DIR}/${fit.run.runId}/${artifact.path}` : undefined,
   };
+}
+
+/**
+ * Fits the time-to-exhaustion band on the same split and records it as a
+ * child run of the classifier's; the paths (relative to the data dir) of its
+ * three models, or undefined when the data has too few rows with a known time.
+ */
+async function trainBand(
+  request: TrainForecastRequest,
+  split: TimeSplit,
+  resource: string,
+  parentRunId: string,
+  progress: (line: string) => void,
+): Promise<{ p10: string; p50: string; p90: string } | undefined> {
+  const { band, rows } = fitTteBand(split.train, split.valid);
+  if (!band) {
+    progress(
+      `time-to-exhaustion band: too few rows with a known time to exhaustion (${rows.train} training, ` +
+        `${rows.valid} validation); none fitted`,
+    );
+    return undefined;
+  }
+  const run = await request.registry.startRun({
+    name: `${resource} time-to-exhaustion band`,
+    kind: 'training',
+    parentRunId,
+    tags: { resource, target: 'ln seconds to the next exhaustion start' },
+    dataset: { featureNames: split.train.featureNames, featureSchemaHash: split.train.featureSchemaHash },
+  });
+  try {
+    const paths: Record<string, string> = {};
+    for (const q of band) {
+      run.logMetrics({
+        [`${q.name}_pinball`]: q.metrics.pinball,
+        [`${q.name}_coverage`]: q.metrics.coverage,
+      });
+      run.logParams({ [`${q.name}_trees`]: q.model.trees.length });
+      const onnx = exportGbdtToOnnx(q.model, {
+        featureSchemaHash: split.train.featureSchemaHash,
+        trainingRunId: run.runId,
+      });
+      const artifact = await run.logArtifact(`tte_${q.name}.onnx`, onnx);
+      paths[q.name] = `${RUNS_DIR}/${run.runId}/${artifact.path}`;
+    }
+    await run.finish('finished');
+    progress(
+      `time-to-exhaustion band: coverage ${band.map((q) => `${q.name} ${q.metrics.coverage.toFixed(2)}`).join(', ')} (ideal 0.10, 0.50, 0.90)`,
+    );
+    return { p10: paths.p10!, p50: paths.p50!, p90: paths.p90! };
+  } catch (err) {
+    await run.finish('failed', err);
+    throw err;
+  }
 }

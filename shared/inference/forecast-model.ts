@@ -57,3 +57,57 @@ export class ForecastModel {
     return this.scorer.release();
   }
 }
+
+/**
+ * The time-to-exhaustion band (P10, P50, P90 quantile models of ln seconds
+ * until the next exhaustion, for when one is coming; models/fit/tte-band.ts
+ * trains them). Scores to seconds, sorted so P10 ≤ P50 ≤ P90 where the
+ * separately fitted quantiles cross.
+ */
+export class TimeToExhaustionBand {
+  private constructor(private readonly scorers: readonly [OnnxScorer, OnnxScorer, OnnxScorer]) {}
+
+  static async load(paths: { p10: string; p50: string; p90: string }): Promise<TimeToExhaustionBand> {
+    const loaded: OnnxScorer[] = [];
+    try {
+      for (const path of [paths.p10, paths.p50, paths.p90]) {
+        const scorer = await OnnxScorer.load(path);
+        loaded.push(scorer);
+        if (
+          scorer.metadata.objective !== 'quantile' ||
+          scorer.metadata.featureSchemaHash !== FEATURE_SCHEMA.hash
+        ) {
+          throw new ValidationError(`${path} is not a time-to-exhaustion quantile model for this version`);
+        }
+      }
+    } catch (err) {
+      await Promise.all(loaded.map((s) => s.release()));
+      throw err;
+    }
+    return new TimeToExhaustionBand(loaded as [OnnxScorer, OnnxScorer, OnnxScorer]);
+  }
+
+  /** Seconds: row r's band is out[3r], out[3r + 1], out[3r + 2]. */
+  async scoreMany(features: Float32Array, rows: number): Promise<Float64Array> {
+    const width = this.scorers[0].featureCount;
+    const out = new Float64Array(rows * 3);
+    const ln = [0, 0, 0];
+    for (let at = 0; at < rows; at += SCORE_CHUNK_ROWS) {
+      const n = Math.min(SCORE_CHUNK_ROWS, rows - at);
+      const chunk = features.subarray(at * width, (at + n) * width);
+      const [a, b, c] = await Promise.all(this.scorers.map((s) => s.score(chunk, n)));
+      for (let r = 0; r < n; r++) {
+        ln[0] = a![r]!;
+        ln[1] = b![r]!;
+        ln[2] = c![r]!;
+        ln.sort((x, y) => x - y);
+        for (let q = 0; q < 3; q++) out[(at + r) * 3 + q] = Math.exp(ln[q]!);
+      }
+    }
+    return out;
+  }
+
+  release(): Promise<void> {
+    return Promise.all(this.scorers.map((s) => s.release())).then(() => undefined);
+  }
+}

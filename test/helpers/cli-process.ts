@@ -9,12 +9,18 @@ export class CliProcess {
   readonly child: ChildProcess;
   readonly lines: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once the process has exited and its output streams are drained. */
+  readonly closed: Promise<void>;
+  private stdoutText = '';
   private waiters: Array<() => void> = [];
 
   private constructor(args: string[], env: NodeJS.ProcessEnv) {
     this.child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (chunk: string) => {
+      this.stdoutText += chunk;
     });
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       let rest = '';
@@ -33,6 +39,7 @@ export class CliProcess {
         resolve({ code, signal });
       });
     });
+    this.closed = new Promise((resolve) => this.child.on('close', () => resolve()));
     running.add(this);
   }
 
@@ -42,6 +49,11 @@ export class CliProcess {
 
   get output(): string {
     return this.lines.join('\n');
+  }
+
+  /** Everything written to standard output so far (complete after `closed`). */
+  get stdout(): string {
+    return this.stdoutText;
   }
 
   /** Resolves with the first output line matching `pattern`; rejects on exit or timeout. */

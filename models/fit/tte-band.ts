@@ -1,0 +1,105 @@
+/**
+ * The time-to-exhaustion band: three quantile models (P10, P50, P90) of the
+ * time until the next exhaustion starts, for rows where one is coming within
+ * the look-ahead (7 days; censored rows are left out, see docs/labels.md).
+ * So the band answers "if it happens, when": it goes with an alert, next to
+ * the probability, and is not a forecast on its own.
+ *
+ * The target is ln(seconds): times range from a minute to a week, and a
+ * quantile of the log is the log of the quantile, so nothing is lost; the
+ * loss just weighs "an hour off" alike at one hour and at three days.
+ */
+import type { ExhaustionDataset } from '../dataset/index.js';
+import { pinballLoss } from '../evaluation/metrics.js';
+import type { GbdtModel } from '../gbdt/model.js';
+import type { GbdtParamsInput } from '../gbdt/params.js';
+import { type TrainingSet, trainGbdt } from '../gbdt/train.js';
+import { predictAll } from './fit-model.js';
+
+export const TTE_QUANTILES = [
+  { name: 'p10', alpha: 0.1 },
+  { name: 'p50', alpha: 0.5 },
+  { name: 'p90', alpha: 0.9 },
+] as const;
+export type TteQuantileName = (typeof TTE_QUANTILES)[number]['name'];
+
+/** Fewest rows with a known time to exhaustion worth fitting a band on. */
+export const MIN_TTE_ROWS = 200;
+
+/** Trainer settings of the band models (the same care against near-copy rows as the classifier). */
+export const TTE_BAND_PARAMS: GbdtParamsInput = {
+  objective: 'quantile',
+  numIterations: 500,
+  earlyStoppingRounds: 30,
+  learningRate: 0.05,
+  numLeaves: 31,
+  minDataInLeaf: 100,
+  featureFraction: 0.8,
+  numThreads: 0,
+};
+
+/** The rows of `dataset` with a known time to exhaustion, labelled ln(seconds). */
+export function tteRows(dataset: ExhaustionDataset): TrainingSet {
+  const F = dataset.featureNames.length;
+  const keep: number[] = [];
+  for (let i = 0; i < dataset.numRows; i++) {
+    const s = dataset.timeToExhaustionS[i]!;
+    if (dataset.tteCensored[i] === 0 && s > 0) keep.push(i);
+  }
+  const features = new Float32Array(keep.length * F);
+  const labels = new Float64Array(keep.length);
+  keep.forEach((row, j) => {
+    features.set(dataset.features.subarray(row * F, (row + 1) * F), j * F);
+    labels[j] = Math.log(dataset.timeToExhaustionS[row]!);
+  });
+  return { features, labels, numRows: keep.length, featureNames: dataset.featureNames };
+}
+
+export interface TteBandModel {
+  name: TteQuantileName;
+  alpha: number;
+  model: GbdtModel;
+  /** Validation: pinball loss on ln(seconds), and the share of rows at or below the quantile (ideally alpha). */
+  metrics: { pinball: number; coverage: number };
+}
+
+export interface TteBandFit {
+  /** The three models; undefined when either side has too few rows with a known time. */
+  band: TteBandModel[] | undefined;
+  /** Rows with a known time to exhaustion on each side. */
+  rows: { train: number; valid: number };
+}
+
+/** Fits the three band models (see TteBandFit). */
+export function fitTteBand(
+  train: ExhaustionDataset,
+  valid: ExhaustionDataset,
+  params: GbdtParamsInput = {},
+): TteBandFit {
+  const trainRows = tteRows(train);
+  const validRows = tteRows(valid);
+  const rows = { train: trainRows.numRows, valid: validRows.numRows };
+  if (rows.train < MIN_TTE_ROWS || rows.valid < MIN_TTE_ROWS / 4) return { band: undefined, rows };
+  const band = TTE_QUANTILES.map(({ name, alpha }) => {
+    const result = trainGbdt(
+      trainRows,
+      { ...TTE_BAND_PARAMS, ...params, objective: 'quantile', alpha },
+      {
+        valid: validRows,
+      },
+    );
+    const predicted = predictAll(result.model, validRows);
+    let below = 0;
+    for (let i = 0; i < validRows.numRows; i++) if (validRows.labels[i]! <= predicted[i]!) below++;
+    return {
+      name,
+      alpha,
+      model: result.model,
+      metrics: {
+        pinball: pinballLoss(validRows.labels, predicted, alpha),
+        coverage: below / validRows.numRows,
+      },
+    };
+  });
+  return { band, rows };
+}
