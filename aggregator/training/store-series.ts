@@ -37,6 +37,9 @@ export async function readResourceSeries(
       to,
       limit: MAX_POINTS_PER_SERIES,
     });
+    // One resource may be stored as several series: an imported one (mountpoint only) and the
+    // agent's (mountpoint, device, type). They are one history: merged by time, first value wins.
+    const byResource = new Map<string, Array<[number, number]>[]>();
     for (const s of series) {
       if (!Object.entries(spec.attributes).every(([k, v]) => s.attributes[k] === v)) continue;
       if (spec.noOtherAttributes && Object.keys(s.attributes).length > Object.keys(spec.attributes).length)
@@ -44,18 +47,35 @@ export async function readResourceSeries(
       const resource = resourceOf(kind, s.attributes[ATTR.mountpoint]);
       if (!resource) continue;
       const resourceId = formatResourceId(resource);
+      byResource.set(resourceId, [...(byResource.get(resourceId) ?? []), s.points]);
+    }
+    for (const [resourceId, parts] of byResource) {
       out.push({
         hostId: host.hostId,
         resourceId,
-        history: {
-          timestampsMs: Float64Array.from(s.points, (p) => p[0]),
-          values: Float64Array.from(s.points, (p) => p[1]),
-        },
+        history: mergePoints(parts),
         exhaustion: resolveExhaustion(options.exhaustion ?? {}, resourceId),
       });
     }
   }
   return out;
+}
+
+/** Point lists (each oldest first) as one columnar history in time order; a repeated time keeps its first value. */
+function mergePoints(parts: Array<Array<[number, number]>>): {
+  timestampsMs: Float64Array;
+  values: Float64Array;
+} {
+  const points = parts.length === 1 ? parts[0]! : parts.flat().sort((a, b) => a[0] - b[0]);
+  const timestampsMs = new Float64Array(points.length);
+  const values = new Float64Array(points.length);
+  let n = 0;
+  for (const [t, v] of points) {
+    if (n > 0 && t === timestampsMs[n - 1]) continue;
+    timestampsMs[n] = t;
+    values[n++] = v;
+  }
+  return { timestampsMs: timestampsMs.slice(0, n), values: values.slice(0, n) };
 }
 
 /** The resource a series belongs to; filesystems and inodes need their mountpoint. */

@@ -82,4 +82,48 @@ describe('reading training series from the store', () => {
       await store.stop();
     }
   });
+
+  it('merges the series of one resource stored under different attributes (imported and collected)', async () => {
+    const store = new DuckDbTelemetryStore({
+      path: join(dir, 'merged.duckdb'),
+      memoryLimit: '128MB',
+      threads: 1,
+    });
+    await store.start();
+    try {
+      // Imported history (mountpoint only, seq 0) up to T0 + 100 min, then the agent's (with device and type)
+      // from T0 + 90 min: the overlap keeps the first value of each time.
+      const imported = (i: number): TelemetryMessage => ({
+        schemaVersion: 1,
+        hostId: 'web-01',
+        seq: 0,
+        timestamp: T0 + i * 60_000,
+        intervalSeconds: 60,
+        metrics: [
+          {
+            name: 'system.filesystem.utilization',
+            unit: '1',
+            value: 0.1,
+            attributes: { 'system.filesystem.mountpoint': '/' },
+          },
+        ],
+      });
+      await store.write([
+        ...Array.from({ length: 100 }, (_, i) => imported(i)),
+        ...Array.from({ length: 50 }, (_, i) => message('web-01', 90 + i)),
+      ]);
+      const [root, ...rest] = (await readResourceSeries(store, 'filesystem')).filter(
+        (s) => s.resourceId === 'filesystem:%2F',
+      );
+      assert.equal(rest.length, 0, 'one series for one resource');
+      const ts = Array.from(root!.history.timestampsMs);
+      assert.equal(ts.length, 140);
+      assert.ok(
+        ts.every((t, i) => i === 0 || t > ts[i - 1]!),
+        'strictly increasing times',
+      );
+    } finally {
+      await store.stop();
+    }
+  });
 });
