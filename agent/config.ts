@@ -1,8 +1,10 @@
 import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CommonConfigShape } from '../shared/config/common.js';
 import { HostIdSchema } from '../shared/wire/telemetry.js';
 import { HOST_ID_PATTERN } from '../shared/wire/topics.js';
+import { QueueSectionSchema } from './queue/config.js';
 
 /** Seconds between two collections. */
 export const DEFAULT_INTERVAL_SECONDS = 10;
@@ -39,6 +41,8 @@ export const AgentSectionSchema = z
     /** MQTT credentials, when the broker asks for them. */
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
+    /** The on-disk store-and-forward queue every telemetry message passes through (docs/configuration.md). */
+    queue: QueueSectionSchema,
   })
   .strict()
   .prefault({});
@@ -58,4 +62,11 @@ export function brokerUrlOf(config: AgentConfig): string {
   if (config.agent.brokerUrl) return config.agent.brokerUrl;
   const host = config.mqtt.host === '0.0.0.0' || config.mqtt.host === '::' ? '127.0.0.1' : config.mqtt.host;
   return `mqtt://${host.includes(':') ? `[${host}]` : host}:${config.mqtt.port}`;
+}
+
+/** Where the agent's disk queue lives: `agent.queue.dir`, or `{dataDir}/queue/{hostId}`. */
+export function queueDirOf(config: Pick<AgentConfig, 'dataDir' | 'agent'>): string {
+  // One directory per host id: the numbers in a queue belong to one host's stream, and two
+  // agents sharing a data dir (tests, several ids on one machine) do not contend for a lock.
+  return resolve(config.agent.queue.dir ?? join(config.dataDir, 'queue', config.agent.hostId));
 }

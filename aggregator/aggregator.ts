@@ -7,6 +7,8 @@ import { LiveStream } from './api/live-stream.js';
 import { createSelfMetrics } from './api/self-metrics.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import type { AggregatorConfig } from './config.js';
+import { createAckPublisher } from './ingest/ack-publisher.js';
+import { SequenceLedger } from './ingest/sequence-ledger.js';
 import { TelemetryIngest } from './ingest/telemetry-ingest.js';
 import { HostRegistry } from './live/host-registry.js';
 import { BatchingWriter } from './storage/batching-writer.js';
@@ -27,7 +29,8 @@ export const DUCKDB_FILE = 'telemetry.duckdb';
 
 /**
  * Builds the aggregator pipeline from its configuration:
- * broker → ingest (validate) → { live host state, WebSocket stream, batching writer → store },
+ * broker → ingest (validate, de-duplicate by host and seq) → { live host state, WebSocket stream,
+ * batching writer → store → acknowledgement per host back through the broker },
  * and the HTTP API over live state and store.
  */
 export function createAggregator(config: AggregatorConfig, log: Logger): Aggregator {
@@ -38,12 +41,24 @@ export function createAggregator(config: AggregatorConfig, log: Logger): Aggrega
     memoryLimit: settings.store.memoryLimit,
     threads: settings.store.threads,
   });
-  const writer = new BatchingWriter(store, { ...settings.ingest, log: log.child({ component: 'writer' }) });
+  const broker = new EmbeddedBroker({ ...config.mqtt, log: log.child({ component: 'broker' }) });
+  const publishAck = createAckPublisher(broker, log.child({ component: 'ack' }));
+  const ledger = new SequenceLedger({
+    onConfirmed: publishAck,
+    log: log.child({ component: 'ingest' }),
+  });
+  const writer = new BatchingWriter(store, {
+    ...settings.ingest,
+    log: log.child({ component: 'writer' }),
+    onWritten: (batch) => ledger.stored(batch),
+    onDropped: (messages) => ledger.lost(messages),
+  });
   const hosts = new HostRegistry(settings.offlineAfterIntervals);
   const stream = new LiveStream(log.child({ component: 'stream' }));
   const ingest = new TelemetryIngest({
     maxPayloadBytes: settings.ingest.maxPayloadBytes,
     log: log.child({ component: 'ingest' }),
+    admit: (message) => ledger.admit(message),
     onTelemetry: (message) => {
       writer.write(message);
       hosts.updateTelemetry(message);
@@ -51,11 +66,11 @@ export function createAggregator(config: AggregatorConfig, log: Logger): Aggrega
     },
     onStatus: (message) => hosts.updateStatus(message),
   });
-  const broker = new EmbeddedBroker({ ...config.mqtt, log: log.child({ component: 'broker' }) });
   broker.subscribe(allHostsFilter('telemetry'), ingest.handleTelemetry);
   broker.subscribe(allHostsFilter('status'), ingest.handleStatus);
   const metrics = createSelfMetrics({
     ingest: () => ingest.stats(),
+    sequences: () => ledger.stats(),
     writer: () => writer.stats(),
     hosts: () => hosts.list(),
     stream: () => stream.stats(),
@@ -79,8 +94,12 @@ export function createAggregator(config: AggregatorConfig, log: Logger): Aggrega
       try {
         await store.start();
         hosts.restore(await store.latestPerHost());
+        ledger.restore(await store.highestSeqPerHost());
+        ledger.start();
         writer.start();
         await broker.start();
+        // Retained, so agents learn where this aggregator stands before they replay their queues.
+        for (const [hostId, seq] of ledger.confirmedMarks()) publishAck(hostId, seq);
         await http.start();
       } catch (err) {
         await this.stop();
@@ -93,9 +112,11 @@ export function createAggregator(config: AggregatorConfig, log: Logger): Aggrega
       await broker.stop();
       await http.stop();
       await writer.stop();
+      ledger.stop();
       await store.stop();
       const { written, dropped } = writer.stats();
-      log.info({ written, dropped }, 'aggregator stopped');
+      const { duplicate } = ingest.stats();
+      log.info({ written, dropped, duplicate, missing: ledger.stats().missing }, 'aggregator stopped');
     },
   };
 }

@@ -1,9 +1,16 @@
 import { connect, type MqttClient } from 'mqtt';
-import type { Logger } from '../../shared/log.js';
+import { RateLimitedLog, type Logger } from '../../shared/log.js';
 import { withTimeout } from '../../shared/async.js';
 import { errorMessage } from '../../shared/errors.js';
 import { hostTopic } from '../../shared/wire/topics.js';
-import { SCHEMA_VERSION, type StatusMessage, type TelemetryMessage } from '../../shared/wire/telemetry.js';
+import {
+  AckMessageSchema,
+  MAX_ACK_BYTES,
+  SCHEMA_VERSION,
+  type AckMessage,
+  type StatusMessage,
+  type TelemetryMessage,
+} from '../../shared/wire/telemetry.js';
 
 /** Seconds between reconnect attempts while the broker is unreachable. */
 export const RECONNECT_PERIOD_MS = 2000;
@@ -18,19 +25,33 @@ export interface PublisherOptions {
   username?: string | undefined;
   password?: string | undefined;
   log: Logger;
+  /** Called after each (re)connect, once the `online` status is on its way. */
+  onConnect?: () => void;
+  /** Called when the connection drops or is closed. */
+  onConnectionLost?: () => void;
+  /**
+   * Receives the aggregator's confirmations for this host (`…/ack`, validated);
+   * `retained` when the broker replayed a stored one on subscribing. Without
+   * it the publisher does not subscribe.
+   */
+  onAck?: (ack: AckMessage, retained: boolean) => void;
 }
 
 /**
  * The agent's MQTT connection. Announces the host with a retained `online`
  * status and leaves an `offline` last will, so the fleet sees a crashed agent.
- * Telemetry goes out at QoS 1; mqtt.js keeps unacknowledged messages and
- * resends them after a reconnect.
+ * Telemetry goes out at QoS 1. With `onAck`, it subscribes to the host's
+ * acknowledgement topic on every connect (the retained confirmation arrives
+ * at once) and passes valid confirmations on.
  */
 export class MqttPublisher {
   private client: MqttClient | undefined;
   private connectedOnce = false;
+  private readonly badAckLog: RateLimitedLog;
 
-  constructor(private readonly options: PublisherOptions) {}
+  constructor(private readonly options: PublisherOptions) {
+    this.badAckLog = new RateLimitedLog(options.log);
+  }
 
   start(): void {
     if (this.client) return;
@@ -41,6 +62,8 @@ export class MqttPublisher {
       username: this.options.username,
       password: this.options.password,
       clean: true,
+      // The acknowledgement subscription is renewed in the connect handler.
+      resubscribe: false,
       reconnectPeriod: RECONNECT_PERIOD_MS,
       connectTimeout: 10_000,
       will: {
@@ -57,6 +80,16 @@ export class MqttPublisher {
         qos: 1,
         retain: true,
       });
+      if (this.options.onAck) {
+        client.subscribe(hostTopic(hostId, 'ack'), { qos: 1 }, (err) => {
+          if (err) log.warn({ err: errorMessage(err) }, 'cannot subscribe to acknowledgements');
+        });
+      }
+      this.options.onConnect?.();
+    });
+    client.on('close', () => this.options.onConnectionLost?.());
+    client.on('message', (topic, payload, packet) => {
+      if (topic === hostTopic(hostId, 'ack')) this.handleAck(payload, packet.retain);
     });
     client.on('offline', () => log.warn({ broker: brokerUrl }, 'broker unreachable; will retry'));
     client.on('error', (err) => log.warn({ broker: brokerUrl, err: errorMessage(err) }, 'MQTT error'));
@@ -69,6 +102,12 @@ export class MqttPublisher {
     await this.client.publishAsync(hostTopic(message.hostId, 'telemetry'), JSON.stringify(message), {
       qos: 1,
     });
+  }
+
+  /** Publishes an already encoded telemetry message (from the disk queue) on this host's topic. */
+  async publishTelemetryPayload(payload: Buffer): Promise<void> {
+    if (!this.client) throw new Error('publisher not started');
+    await this.client.publishAsync(hostTopic(this.options.hostId, 'telemetry'), payload, { qos: 1 });
   }
 
   get connected(): boolean {
@@ -88,6 +127,26 @@ export class MqttPublisher {
       ).catch(() => undefined);
     }
     await withTimeout(client.endAsync(false), STOP_TIMEOUT_MS).catch(() => client.end(true));
+  }
+
+  /** Network input: size, JSON and schema checked, and it must be about this host. */
+  private handleAck(payload: Buffer, retained: boolean): void {
+    // An empty retained payload clears the topic; nothing to confirm.
+    if (payload.length === 0) return;
+    let ack: AckMessage | undefined;
+    if (payload.length <= MAX_ACK_BYTES) {
+      try {
+        const parsed = AckMessageSchema.safeParse(JSON.parse(payload.toString('utf8')));
+        if (parsed.success && parsed.data.hostId === this.options.hostId) ack = parsed.data;
+      } catch {
+        // Not JSON; reported below.
+      }
+    }
+    if (!ack) {
+      this.badAckLog.warn({ bytes: payload.length }, 'ignored an invalid acknowledgement');
+      return;
+    }
+    this.options.onAck?.(ack, retained);
   }
 
   private status(state: StatusMessage['state']): StatusMessage {

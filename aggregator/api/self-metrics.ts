@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SequenceLedgerStats } from '../ingest/sequence-ledger.js';
 import type { IngestStats } from '../ingest/telemetry-ingest.js';
 import type { HostView } from '../live/host-registry.js';
 import type { BatchingWriterStats } from '../storage/batching-writer.js';
@@ -7,6 +8,7 @@ import type { StreamStats } from './live-stream.js';
 /** Read-outs the /metrics endpoint samples at scrape time; components keep plain counters. */
 export interface SelfMetricsSources {
   ingest: () => IngestStats;
+  sequences: () => SequenceLedgerStats;
   writer: () => BatchingWriterStats;
   hosts: () => HostView[];
   stream: () => StreamStats;
@@ -41,6 +43,18 @@ export function createSelfMetrics(sources: SelfMetricsSources): Registry {
     'cloudsense_ingest_accepted_total',
     'Messages that passed validation.',
     () => sources.ingest().accepted,
+  );
+  sampledCounter(
+    registry,
+    'cloudsense_ingest_duplicate_total',
+    'Valid telemetry already stored or on its way to the store (redelivered or replayed), not stored again.',
+    () => sources.ingest().duplicate,
+  );
+  sampledCounter(
+    registry,
+    'cloudsense_ingest_missing_total',
+    'Telemetry sequence numbers that never arrived and were acknowledged past after the gap timeout.',
+    () => sources.sequences().missing,
   );
   new Counter({
     name: 'cloudsense_ingest_dropped_total',

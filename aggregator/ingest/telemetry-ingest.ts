@@ -17,15 +17,20 @@ export type DropReason = (typeof DROP_REASONS)[number];
 
 export interface IngestStats {
   received: number;
+  /** Passed validation (duplicates included). */
   accepted: number;
+  /** Valid telemetry already stored or on its way to the store: redeliveries and replays, not passed on. */
+  duplicate: number;
   dropped: Record<DropReason, number>;
 }
 
 export interface IngestOptions {
   /** Largest accepted payload, bytes. */
   maxPayloadBytes: number;
-  /** Receives each valid telemetry message. */
+  /** Receives each valid telemetry message that is not a duplicate. */
   onTelemetry: (message: TelemetryMessage) => void;
+  /** False for a duplicate (by host and sequence number), which is counted and not passed on. Default: none are. */
+  admit?: (message: TelemetryMessage) => boolean;
   /** Receives each valid status message. */
   onStatus: (message: StatusMessage) => void;
   log: Logger;
@@ -40,6 +45,7 @@ export class TelemetryIngest {
   private readonly counts: IngestStats = {
     received: 0,
     accepted: 0,
+    duplicate: 0,
     dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
   };
   private readonly dropLog: RateLimitedLog;
@@ -51,7 +57,12 @@ export class TelemetryIngest {
   /** Entry point for `cloudsense/v1/hosts/+/telemetry`. */
   handleTelemetry = (topic: string, payload: Buffer): void => {
     const message = this.parse(topic, payload, TelemetryMessageSchema);
-    if (message) this.options.onTelemetry(message);
+    if (!message) return;
+    if (this.options.admit && !this.options.admit(message)) {
+      this.counts.duplicate++;
+      return;
+    }
+    this.options.onTelemetry(message);
   };
 
   /** Entry point for `cloudsense/v1/hosts/+/status`. An empty retained payload clears a status: ignored. */

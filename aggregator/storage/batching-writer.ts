@@ -11,6 +11,10 @@ export interface BatchingWriterOptions {
   /** Buffer bound, messages; past it the oldest are dropped and counted. */
   maxBuffered: number;
   log: Logger;
+  /** Called after each store write resolved, with what it wrote (now durably stored). */
+  onWritten?: (batch: readonly TelemetryMessage[]) => void;
+  /** Called with messages the writer gives up on (buffer bound, or still unwritten at stop). */
+  onDropped?: (messages: readonly TelemetryMessage[]) => void;
 }
 
 export interface BatchingWriterStats {
@@ -83,14 +87,16 @@ export class BatchingWriter {
       }
       this.counts.written += batch.length;
       this.retryDelayMs = 0;
+      this.options.onWritten?.(batch);
     }
   }
 
   private enforceBound(): void {
     const excess = this.buffer.length - this.options.maxBuffered;
     if (excess <= 0) return;
-    this.buffer.splice(0, excess);
+    const lost = this.buffer.splice(0, excess);
     this.counts.dropped += excess;
+    this.options.onDropped?.(lost);
     this.options.log.error({ dropped: excess }, 'write buffer full; oldest telemetry dropped');
   }
 
@@ -118,6 +124,7 @@ export class BatchingWriter {
         { lost: this.buffer.length },
         'stopping with telemetry the store did not accept',
       );
+      this.options.onDropped?.(this.buffer);
       this.buffer = [];
     }
   }

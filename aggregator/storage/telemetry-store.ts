@@ -45,6 +45,11 @@ export interface TelemetryStore {
   write(batch: readonly TelemetryMessage[]): Promise<void>;
   querySeries(query: SeriesQuery): Promise<Series[]>;
   latestPerHost(): Promise<HostSnapshot[]>;
+  /**
+   * The highest sequence number stored per host, seq 0 (imported samples)
+   * left out: where de-duplication resumes after a restart.
+   */
+  highestSeqPerHost(): Promise<Map<string, number>>;
   /** Number of stored points for a host (all hosts when undefined). */
   countPoints(hostId?: string): Promise<number>;
 }

@@ -17,6 +17,12 @@ const AttributesSchema = z
   .record(z.string().min(1).max(64), z.string().max(256))
   .refine((a) => Object.keys(a).length <= 16, 'at most 16 attributes');
 
+/** A per-host sequence number; see `TelemetryMessageSchema.seq`. */
+export const SeqSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/** The sequence number of samples imported from elsewhere (`cloudsense import csv`); never de-duplicated. */
+export const IMPORTED_SEQ = 0;
+
 export const MetricPointSchema = z.object({
   /** OpenTelemetry metric name, e.g. `system.memory.usage`. */
   name: z
@@ -33,8 +39,12 @@ export type MetricPoint = z.infer<typeof MetricPointSchema>;
 export const TelemetryMessageSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   hostId: HostIdSchema,
-  /** Per-host sequence number, increasing by one per message. */
-  seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /**
+   * Per-host sequence number from the agent's disk queue: 1 for the host's
+   * first message, +1 per message, continuing across agent restarts. 0 is
+   * reserved for imported samples and never de-duplicated.
+   */
+  seq: SeqSchema,
   /** Collection time, Unix epoch milliseconds. */
   timestamp: z.number().int().positive(),
   /** The agent's collection interval, seconds. */
@@ -56,6 +66,23 @@ export const StatusMessageSchema = z.object({
   intervalSeconds: z.number().positive().max(86_400).optional(),
 });
 export type StatusMessage = z.infer<typeof StatusMessageSchema>;
+
+/** Largest acknowledgement payload an agent accepts, bytes. */
+export const MAX_ACK_BYTES = 1024;
+
+/**
+ * Retained on `…/ack`, published by the aggregator after each store write
+ * that covers the host: every sequence number from the host's first up to
+ * `seq` is durably stored (or was declared lost, see docs/mqtt.md), so the
+ * agent may delete them from its disk queue.
+ */
+export const AckMessageSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  hostId: HostIdSchema,
+  /** Highest contiguous sequence number durably stored for this host. */
+  seq: SeqSchema,
+});
+export type AckMessage = z.infer<typeof AckMessageSchema>;
 
 /** A canonical key for a point's attributes: sorted, so equal sets give equal keys. */
 export function attributesKey(attributes: Record<string, string> | undefined): string {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
@@ -12,6 +15,8 @@ import {
 import { CliProcess } from '../helpers/cli-process.js';
 import { freePort, waitFor } from '../helpers/net.js';
 
+// The agent keeps its disk queue (and so its sequence numbers) in the data dir: a fresh one per run.
+const dataDir = mkdtempSync(join(tmpdir(), 'cloudsense-agent-e2e-'));
 let broker: EmbeddedBroker;
 let observer: MqttClient;
 const telemetry: TelemetryMessage[] = [];
@@ -33,6 +38,7 @@ after(async () => {
   CliProcess.killAll();
   await observer?.endAsync();
   await broker?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 function startAgent(hostId: string): CliProcess {
@@ -44,6 +50,8 @@ function startAgent(hostId: string): CliProcess {
     '1',
     '--broker',
     broker.url,
+    '--data-dir',
+    dataDir,
     '--log-format',
     'json',
   ]);

@@ -170,6 +170,14 @@ export class DuckDbTelemetryStore implements TelemetryStore {
     return [...hosts.values()];
   }
 
+  async highestSeqPerHost(): Promise<Map<string, number>> {
+    const connection = this.requireConnection();
+    const reader = await connection.runAndReadAll(
+      'SELECT host_id, max(seq)::DOUBLE FROM samples WHERE seq > 0 GROUP BY host_id',
+    );
+    return new Map(reader.getRowsJS() as Array<[string, number]>);
+  }
+
   async countPoints(hostId?: string): Promise<number> {
     const connection = this.requireConnection();
     const reader =
