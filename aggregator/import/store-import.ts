@@ -9,6 +9,7 @@ import {
   TelemetryMessageSchema,
   attributesKey,
   type MetricPoint,
+  IMPORTED_SEQ,
   type TelemetryMessage,
 } from '../../shared/wire/telemetry.js';
 import type { Series, TelemetryStore } from '../storage/telemetry-store.js';
@@ -16,12 +17,11 @@ import type { ImportSeries } from './csv-series.js';
 import { resourceIdOf, type ImportTarget } from './import-target.js';
 
 /**
- * The `seq` of every imported sample. An agent numbers its messages from 1,
- * so seq 0 marks a sample that was imported (backfilled from another
- * monitoring system) rather than published. De-duplication by (host, seq)
- * must leave seq 0 alone: many imported samples share it.
+ * Every imported sample carries IMPORTED_SEQ (0): an agent numbers its
+ * messages from 1, so seq 0 marks a sample backfilled from another
+ * monitoring system. De-duplication by (host, seq) leaves it alone.
  */
-export const IMPORTED_SEQ = 0;
+export { IMPORTED_SEQ };
 
 /**
  * What to do with rows at new times inside the time range the store already
