@@ -1,11 +1,21 @@
-import type { Logger } from '../shared/log.js';
+import { RateLimitedLog, type Logger } from '../shared/log.js';
 import { errorMessage } from '../shared/errors.js';
 import { VERSION } from '../shared/version.js';
+import type { SequencedMessage, SequencedTopicKind } from '../shared/wire/sequenced.js';
 import { SCHEMA_VERSION, type TelemetryMessage } from '../shared/wire/telemetry.js';
+import { AlertHysteresis } from './alerts/alert-hysteresis.js';
+import { AlertStateFile } from './alerts/alert-state-file.js';
+import { NO_FORECAST_RESOLVE_MS } from './alerts/config.js';
 import { HostMetricsCollector } from './collectors/host-metrics.js';
-import { brokerUrlOf, queueDirOf, type AgentConfig } from './config.js';
+import { alertStateFileOf, brokerUrlOf, queueDirOf, type AgentConfig } from './config.js';
+import { modelsDirOf } from './inference/config.js';
+import { loadModelDir } from './inference/model-dir.js';
+import { ModelSet } from './inference/model-set.js';
+import { PredictionCycle } from './inference/prediction-cycle.js';
+import { ResourceForecaster, type ForecasterStats } from './inference/resource-forecaster.js';
 import { MqttPublisher, STOP_TIMEOUT_MS } from './publish/mqtt-publisher.js';
 import { QueueForwarder, type ForwarderStats } from './publish/queue-forwarder.js';
+import { queueTagOf, renumberPayload, topicKindOfTag } from './publish/queued-message.js';
 import { FileDiskQueue, type DiskQueueStats } from './queue/disk-queue.js';
 
 export interface Agent {
@@ -14,20 +24,31 @@ export interface Agent {
   stop(): Promise<void>;
   readonly hostId: string;
   readonly brokerUrl: string;
-  /** The disk queue's counters and the forwarder's. */
-  stats(): { queue: DiskQueueStats; forwarder: ForwarderStats };
+  /** The disk queue's counters, the forwarder's and the forecaster's. */
+  stats(): { queue: DiskQueueStats; forwarder: ForwarderStats; forecaster: ForecasterStats };
+  /**
+   * The exhaustion models the agent scores with; `models.setModel(kind, …)`
+   * swaps one while the agent runs.
+   */
+  readonly models: ModelSet;
 }
 
 /**
  * Builds the agent pipeline from its configuration:
  * collector → telemetry message → disk queue (assigns the sequence number)
- * → forwarder → MQTT publisher; the aggregator's acknowledgements come back
- * through the publisher and trim the queue.
+ * → forwarder → MQTT publisher, and after each telemetry message the
+ * prediction cycle (features → models → alert hysteresis) whose predictions
+ * and alert events go into the same queue, numbered in the same sequence.
+ * The aggregator's acknowledgements come back through the publisher and
+ * trim the queue.
  */
 export function createAgent(config: AgentConfig, log: Logger): Agent {
   const { hostId, intervalSeconds } = config.agent;
   const brokerUrl = brokerUrlOf(config);
-  const collector = new HostMetricsCollector();
+  const collector = new HostMetricsCollector({
+    collect: config.agent.collect,
+    log: log.child({ component: 'collector' }),
+  });
   const queueDir = queueDirOf(config);
   const queue = new FileDiskQueue({
     dir: queueDir,
@@ -51,34 +72,78 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
   });
   const forwarder = new QueueForwarder({
     queue,
-    send: (payload) => publisher.publishTelemetryPayload(payload),
-    renumber: renumberTelemetry,
+    send: (payload, tag) => {
+      const kind = topicKindOfTag(tag);
+      if (kind) return publisher.publishPayload(kind, payload);
+      // A record from a newer agent version's queue: its number stays a hole that the aggregator skips.
+      unknownTagLog.warn({ tag }, 'queued message of an unknown kind; not published');
+      return Promise.resolve();
+    },
+    renumber: renumberPayload,
     log: log.child({ component: 'forwarder' }),
   });
+  const unknownTagLog = new RateLimitedLog(log);
+  const inferenceLog = log.child({ component: 'inference' });
+  const models = new ModelSet();
+  const forecaster = new ResourceForecaster({ models, exhaustion: config.exhaustion, log: inferenceLog });
+  const alertState = new AlertStateFile(alertStateFileOf(config), log.child({ component: 'alerts' }));
+  let predictionCycle: PredictionCycle | undefined; // built in start(), after the saved alerts are read
+  const inferenceErrorLog = new RateLimitedLog(inferenceLog);
   let timer: NodeJS.Timeout | undefined;
   let cycle: Promise<void> | undefined;
   let state: 'new' | 'running' | 'stopped' = 'new';
 
+  /** Appends one message to the queue, which gives it its sequence number. */
+  async function enqueue(kind: SequencedTopicKind, build: (seq: number) => SequencedMessage): Promise<void> {
+    await queue.append((seq) => Buffer.from(JSON.stringify(build(seq))), queueTagOf(kind));
+  }
+
   async function runCycle(): Promise<void> {
     const metrics = await collector.collect();
-    const timestamp = Date.now();
+    const telemetry: Omit<TelemetryMessage, 'seq'> = {
+      schemaVersion: SCHEMA_VERSION,
+      hostId,
+      timestamp: Date.now(),
+      intervalSeconds,
+      metrics,
+    };
     try {
-      await queue.append((seq) => {
-        const message: TelemetryMessage = {
-          schemaVersion: SCHEMA_VERSION,
-          hostId,
-          seq,
-          timestamp,
-          intervalSeconds,
-          metrics,
-        };
-        return Buffer.from(JSON.stringify(message));
-      });
+      await enqueue('telemetry', (seq) => ({ ...telemetry, seq }));
     } catch (err) {
       log.error({ err: errorMessage(err), queue: queueDir }, 'telemetry not queued; this sample is lost');
       return;
     }
     forwarder.appended();
+    if (!predictionCycle) return;
+    try {
+      // Telemetry is out first: a failing forecast never costs a sample.
+      const { predictions, events } = await predictionCycle.run(telemetry);
+      for (const build of predictions) await enqueue('predictions', build);
+      for (const build of events) await enqueue('events', build);
+    } catch (err) {
+      inferenceErrorLog.warn({ err: errorMessage(err) }, 'prediction cycle failed; telemetry continues');
+    }
+    forwarder.appended();
+  }
+
+  /**
+   * Loads the models once and restores the raised alerts. Resources of a
+   * kind without a model are still fed to their extractors, so a model that
+   * arrives later (`models.setModel`) starts from their history.
+   */
+  async function startInference(): Promise<void> {
+    const { dir, configured } = modelsDirOf(config.agent.models);
+    const loaded = await loadModelDir(dir, { configured, source: 'bundled', log: inferenceLog });
+    for (const [kind, model] of loaded) await models.setModel(kind, model);
+    inferenceLog.info(
+      { dir, kinds: [...loaded.keys()], rssMiB: Math.round(process.memoryUsage().rss / 1048576) },
+      loaded.size > 0 ? 'forecast models loaded' : 'no forecast models; predictions start when one is set',
+    );
+    const alerts = new AlertHysteresis(
+      { ...config.agent.alerts, noForecastAfterMs: NO_FORECAST_RESOLVE_MS },
+      await alertState.load(),
+    );
+    predictionCycle = new PredictionCycle({ hostId, forecaster, alerts, alertState });
   }
 
   /** Runs a cycle unless the previous one is still busy, then schedules the next on the interval grid. */
@@ -96,9 +161,11 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
   return {
     hostId,
     brokerUrl,
-    stats: () => ({ queue: queue.stats(), forwarder: forwarder.stats() }),
+    models,
+    stats: () => ({ queue: queue.stats(), forwarder: forwarder.stats(), forecaster: forecaster.stats() }),
     async start() {
       if (state !== 'new') return;
+      await startInference();
       await queue.start();
       state = 'running';
       const opened = queue.stats();
@@ -123,6 +190,7 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
     async stop() {
       if (state !== 'running') {
         state = 'stopped';
+        await models.close();
         return;
       }
       state = 'stopped';
@@ -139,14 +207,11 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
       forwarder.stop();
       await publisher.stop();
       await queue.stop();
+      await models.close();
       const { lastSeq, confirmedSeq, ...counters } = queue.stats();
-      log.info({ hostId, lastSeq, confirmedSeq, queue: counters }, 'agent stopped');
+      const { cycles, cpuMs } = forecaster.stats();
+      const forecastCpuMsPerCycle = cycles > 0 ? Number((cpuMs / cycles).toFixed(3)) : undefined;
+      log.info({ hostId, lastSeq, confirmedSeq, queue: counters, forecastCpuMsPerCycle }, 'agent stopped');
     },
   };
-}
-
-/** A queued telemetry message under a new sequence number, everything else unchanged. */
-function renumberTelemetry(payload: Buffer, seq: number): Uint8Array {
-  const message = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
-  return Buffer.from(JSON.stringify({ ...message, seq }));
 }

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { CommonConfigShape } from '../shared/config/common.js';
 import { HostIdSchema } from '../shared/wire/telemetry.js';
 import { HOST_ID_PATTERN } from '../shared/wire/topics.js';
+import { CollectSectionSchema } from './collectors/config.js';
+import { AlertsSectionSchema } from './alerts/config.js';
+import { ModelsSectionSchema } from './inference/config.js';
 import { QueueSectionSchema } from './queue/config.js';
 
 /** Seconds between two collections. */
@@ -41,8 +44,14 @@ export const AgentSectionSchema = z
     /** MQTT credentials, when the broker asks for them. */
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
-    /** The on-disk store-and-forward queue every telemetry message passes through (docs/configuration.md). */
+    /** The on-disk store-and-forward queue every message passes through (docs/configuration.md). */
     queue: QueueSectionSchema,
+    /** The exhaustion models the agent scores with (docs/configuration.md). */
+    models: ModelsSectionSchema,
+    /** When a forecast raises and resolves an alert (docs/configuration.md). */
+    alerts: AlertsSectionSchema,
+    /** What the host collector reads: which filesystems, and where the host's root is in a container (docs/metrics.md). */
+    collect: CollectSectionSchema,
   })
   .strict()
   .prefault({});
@@ -69,4 +78,9 @@ export function queueDirOf(config: Pick<AgentConfig, 'dataDir' | 'agent'>): stri
   // One directory per host id: the numbers in a queue belong to one host's stream, and two
   // agents sharing a data dir (tests, several ids on one machine) do not contend for a lock.
   return resolve(config.agent.queue.dir ?? join(config.dataDir, 'queue', config.agent.hostId));
+}
+
+/** Where the agent keeps its raised alerts across restarts: `{dataDir}/alerts/{hostId}.json`. */
+export function alertStateFileOf(config: Pick<AgentConfig, 'dataDir' | 'agent'>): string {
+  return resolve(join(config.dataDir, 'alerts', `${config.agent.hostId}.json`));
 }

@@ -31,7 +31,8 @@ export const DUCKDB_FILE = 'telemetry.duckdb';
  * Builds the aggregator pipeline from its configuration:
  * broker → ingest (validate, de-duplicate by host and seq) → { live host state, WebSocket stream,
  * batching writer → store → acknowledgement per host back through the broker },
- * and the HTTP API over live state and store.
+ * and the HTTP API over live state and store. Predictions and events take the
+ * same way as telemetry (one sequence per host), into the store.
  */
 export function createAggregator(config: AggregatorConfig, log: Logger): Aggregator {
   const dataDir = resolve(config.dataDir);
@@ -64,9 +65,13 @@ export function createAggregator(config: AggregatorConfig, log: Logger): Aggrega
       hosts.updateTelemetry(message);
       stream.publish({ type: 'telemetry', hostId: message.hostId, data: message });
     },
+    onPredictions: (message) => writer.write(message),
+    onEvent: (message) => writer.write(message),
     onStatus: (message) => hosts.updateStatus(message),
   });
   broker.subscribe(allHostsFilter('telemetry'), ingest.handleTelemetry);
+  broker.subscribe(allHostsFilter('predictions'), ingest.handlePredictions);
+  broker.subscribe(allHostsFilter('events'), ingest.handleEvent);
   broker.subscribe(allHostsFilter('status'), ingest.handleStatus);
   const metrics = createSelfMetrics({
     ingest: () => ingest.stats(),

@@ -13,13 +13,28 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
  * (journald, log shippers), colourised single lines on a terminal. The pretty
  * stream runs in-process (no worker thread) to keep the agent small.
  */
-export function createLogger(options: { level: LogLevel; format: LogFormat; name?: string }): Logger {
+export function createLogger(options: {
+  level: LogLevel;
+  format: LogFormat;
+  name?: string;
+  /** Where the lines go. Default stdout; stderr when stdout carries a command's output (`agent --once --print`). */
+  destination?: 'stdout' | 'stderr';
+}): Logger {
   const level: LevelWithSilent = options.level;
-  const usePretty =
-    options.format === 'pretty' || (options.format === 'auto' && process.stdout.isTTY === true);
+  const toStderr = options.destination === 'stderr';
+  const stream = toStderr ? process.stderr : process.stdout;
+  const usePretty = options.format === 'pretty' || (options.format === 'auto' && stream.isTTY === true);
   const base = { level, name: options.name, base: { pid: process.pid } };
-  if (!usePretty) return pino(base);
-  return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+  if (!usePretty) return toStderr ? pino(base, pino.destination(2)) : pino(base);
+  return pino(
+    base,
+    pretty({
+      colorize: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+      destination: toStderr ? 2 : 1,
+    }),
+  );
 }
 
 /**

@@ -1,100 +1,150 @@
-import { availableParallelism, loadavg } from 'node:os';
-import si from 'systeminformation';
+/**
+ * The host collector: reads the host (from /proc on Linux, through
+ * systeminformation elsewhere) and names what it read after OpenTelemetry's
+ * host-metrics conventions (shared/wire/metric-names.ts, docs/metrics.md).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CloudSenseError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
 import { ATTR, METRIC } from '../../shared/wire/metric-names.js';
 import type { MetricPoint } from '../../shared/wire/telemetry.js';
+import { CollectionProblems } from './collection-problems.js';
+import type { CollectSection } from './config.js';
+import type { HostReader, HostSnapshot } from './host-snapshot.js';
+import { LinuxHostReader } from './linux-host.js';
+import { MountRules } from './mount-rules.js';
+import { fileDescriptorUtilization } from './procfs/file-nr.js';
+import { SystemInformationHostReader } from './systeminformation-host.js';
 
-/**
- * Filesystem types that hold no persistent data or are read-only images:
- * their fullness says nothing about exhaustion.
- */
-export const PSEUDO_FILESYSTEM_TYPES = new Set([
-  'tmpfs',
-  'devtmpfs',
-  'squashfs',
-  'proc',
-  'sysfs',
-  'cgroup',
-  'cgroup2',
-  'overlay',
-  'nsfs',
-  'iso9660',
-]);
+export interface HostMetricsCollectorOptions {
+  /** `agent.collect`. */
+  collect: CollectSection;
+  log: Logger;
+  /** Where procfs is mounted. Default `/proc`; tests point it at a fixture tree. */
+  procPath?: string;
+  /** Default `process.platform`. */
+  platform?: NodeJS.Platform;
+}
 
-/** Collects this host's metrics with systeminformation, named after OTel host-metrics conventions. */
+type Attributes = Record<string, string>;
+
+/** Collects this host's metrics; Linux from /proc and statfs, other platforms through systeminformation. */
 export class HostMetricsCollector {
-  private primed = false;
+  private readonly reader: HostReader;
+  /** `linux` when reading /proc, `systeminformation` otherwise. */
+  readonly source: 'linux' | 'systeminformation';
 
-  /**
-   * systeminformation measures CPU utilisation between two calls; the first
-   * call only sets the baseline, so prime it once before the first cycle.
-   */
-  async prime(): Promise<void> {
-    if (this.primed) return;
-    await si.currentLoad();
-    this.primed = true;
+  constructor(options: HostMetricsCollectorOptions) {
+    const rules = new MountRules(options.collect.mounts);
+    const procPath = options.procPath ?? '/proc';
+    const platform = options.platform ?? process.platform;
+    if (platform === 'linux' && existsSync(join(procPath, 'stat'))) {
+      this.source = 'linux';
+      this.reader = new LinuxHostReader({
+        rules,
+        hostRoot: options.collect.hostRoot,
+        log: options.log,
+        problems: new CollectionProblems(options.log),
+        procPath,
+      });
+    } else {
+      if (platform === 'linux') {
+        options.log.warn({ procPath }, 'procfs not found: collecting through systeminformation');
+      }
+      this.source = 'systeminformation';
+      this.reader = new SystemInformationHostReader(rules);
+    }
+  }
+
+  /** Takes the baselines that rates need (CPU time); call once before the first cycle. */
+  prime(): Promise<void> {
+    return this.reader.prime();
   }
 
   async collect(): Promise<MetricPoint[]> {
-    await this.prime();
-    const [load, mem, filesystems, network] = await Promise.all([
-      si.currentLoad(),
-      si.mem(),
-      si.fsSize(),
-      si.networkStats('*'),
-    ]);
-    const points: MetricPoint[] = [];
-    const add = (m: { name: string; unit: string }, value: number, attributes?: Record<string, string>) => {
-      if (Number.isFinite(value)) points.push(attributes ? { ...m, value, attributes } : { ...m, value });
-    };
-
-    add(METRIC.cpuUtilization, clampRatio(load.currentLoad / 100));
-    add(METRIC.cpuLogicalCount, availableParallelism());
-    const [l1, l5, l15] = loadavg();
-    add(METRIC.cpuLoad1m, l1 ?? NaN);
-    add(METRIC.cpuLoad5m, l5 ?? NaN);
-    add(METRIC.cpuLoad15m, l15 ?? NaN);
-
-    // "used" is what cannot be reclaimed (total - available); "cached" is the
-    // reclaimable rest above "free", so the three states sum to the total.
-    const used = mem.total - mem.available;
-    const cached = Math.max(0, mem.available - mem.free);
-    add(METRIC.memoryLimit, mem.total);
-    add(METRIC.memoryUsage, used, { [ATTR.memoryState]: 'used' });
-    add(METRIC.memoryUsage, mem.free, { [ATTR.memoryState]: 'free' });
-    add(METRIC.memoryUsage, cached, { [ATTR.memoryState]: 'cached' });
-    if (mem.total > 0) add(METRIC.memoryUtilization, used / mem.total, { [ATTR.memoryState]: 'used' });
-
-    add(METRIC.pagingUsage, mem.swapused, { [ATTR.pagingState]: 'used' });
-    add(METRIC.pagingUsage, mem.swapfree, { [ATTR.pagingState]: 'free' });
-    if (mem.swaptotal > 0)
-      add(METRIC.pagingUtilization, mem.swapused / mem.swaptotal, { [ATTR.pagingState]: 'used' });
-
-    const seenMounts = new Set<string>();
-    for (const fs of filesystems) {
-      if (PSEUDO_FILESYSTEM_TYPES.has(fs.type) || seenMounts.has(fs.mount) || fs.size <= 0) continue;
-      seenMounts.add(fs.mount);
-      const base = { [ATTR.device]: fs.fs, [ATTR.mountpoint]: fs.mount, [ATTR.fsType]: fs.type };
-      // Blocks reserved for root are neither used nor free to ordinary users;
-      // utilisation counts against what users can fill, as df does.
-      const reserved = Math.max(0, fs.size - fs.used - fs.available);
-      add(METRIC.filesystemLimit, fs.size, base);
-      add(METRIC.filesystemUsage, fs.used, { ...base, [ATTR.fsState]: 'used' });
-      add(METRIC.filesystemUsage, fs.available, { ...base, [ATTR.fsState]: 'free' });
-      add(METRIC.filesystemUsage, reserved, { ...base, [ATTR.fsState]: 'reserved' });
-      const usable = fs.used + fs.available;
-      if (usable > 0) add(METRIC.filesystemUtilization, fs.used / usable, base);
-    }
-
-    for (const nic of network) {
-      if (nic.iface === 'lo') continue;
-      // Cumulative counters since boot, as OTel's system.network.io.
-      add(METRIC.networkIo, nic.rx_bytes, { [ATTR.interface]: nic.iface, [ATTR.direction]: 'receive' });
-      add(METRIC.networkIo, nic.tx_bytes, { [ATTR.interface]: nic.iface, [ATTR.direction]: 'transmit' });
+    const points = metricPoints(await this.reader.read());
+    if (points.length === 0) {
+      throw new CloudSenseError(
+        'COLLECT_EMPTY',
+        'no host metric could be read; see the warnings logged before',
+      );
     }
     return points;
   }
 }
 
-function clampRatio(x: number): number {
-  return Math.min(1, Math.max(0, x));
+/**
+ * A snapshot as metric points, in a fixed order (the simulator publishes the
+ * same order): CPU, memory, swap, each filesystem, file descriptors, network,
+ * pressure. What the snapshot does not know has no point.
+ */
+export function metricPoints(snapshot: HostSnapshot): MetricPoint[] {
+  const points: MetricPoint[] = [];
+  const add = (m: { name: string; unit: string }, value: number | undefined, attributes?: Attributes) => {
+    if (value === undefined || !Number.isFinite(value)) return;
+    points.push(attributes ? { ...m, value, attributes } : { ...m, value });
+  };
+
+  add(METRIC.cpuUtilization, snapshot.cpuUtilization);
+  add(METRIC.cpuLogicalCount, snapshot.logicalCpus);
+  const [l1, l5, l15] = snapshot.loadAverage;
+  add(METRIC.cpuLoad1m, l1);
+  add(METRIC.cpuLoad5m, l5);
+  add(METRIC.cpuLoad15m, l15);
+
+  const { memory, swap } = snapshot;
+  if (memory) {
+    // "used" is what cannot be reclaimed (total − available); "cached" is the
+    // reclaimable rest above "free", so the three states sum to the total.
+    const used = memory.totalBytes - memory.availableBytes;
+    add(METRIC.memoryLimit, memory.totalBytes);
+    add(METRIC.memoryUsage, used, { [ATTR.memoryState]: 'used' });
+    add(METRIC.memoryUsage, memory.freeBytes, { [ATTR.memoryState]: 'free' });
+    add(METRIC.memoryUsage, Math.max(0, memory.availableBytes - memory.freeBytes), {
+      [ATTR.memoryState]: 'cached',
+    });
+    if (memory.totalBytes > 0) {
+      add(METRIC.memoryUtilization, used / memory.totalBytes, { [ATTR.memoryState]: 'used' });
+    }
+  }
+  if (swap) {
+    const used = swap.totalBytes - swap.freeBytes;
+    add(METRIC.pagingUsage, used, { [ATTR.pagingState]: 'used' });
+    add(METRIC.pagingUsage, swap.freeBytes, { [ATTR.pagingState]: 'free' });
+    // No swap, no utilisation: 0 ÷ 0 is not "empty".
+    if (swap.totalBytes > 0)
+      add(METRIC.pagingUtilization, used / swap.totalBytes, { [ATTR.pagingState]: 'used' });
+  }
+
+  for (const fs of snapshot.filesystems) {
+    const base = { [ATTR.device]: fs.device, [ATTR.mountpoint]: fs.mountpoint, [ATTR.fsType]: fs.type };
+    add(METRIC.filesystemLimit, fs.sizeBytes, base);
+    add(METRIC.filesystemUsage, fs.usedBytes, { ...base, [ATTR.fsState]: 'used' });
+    add(METRIC.filesystemUsage, fs.freeBytes, { ...base, [ATTR.fsState]: 'free' });
+    add(METRIC.filesystemUsage, fs.reservedBytes, { ...base, [ATTR.fsState]: 'reserved' });
+    // Against what ordinary users can fill, as df shows it: root's reserve is not headroom.
+    const usable = fs.usedBytes + fs.freeBytes;
+    if (usable > 0) add(METRIC.filesystemUtilization, fs.usedBytes / usable, base);
+    if (fs.inodes) {
+      add(METRIC.filesystemInodesUtilization, (fs.inodes.total - fs.inodes.free) / fs.inodes.total, base);
+    }
+  }
+
+  if (snapshot.fileDescriptors) {
+    add(METRIC.fileDescriptorUtilization, fileDescriptorUtilization(snapshot.fileDescriptors));
+  }
+
+  for (const nic of snapshot.network) {
+    // Cumulative counters, as OTel's system.network.io.
+    add(METRIC.networkIo, nic.receiveBytes, { [ATTR.interface]: nic.name, [ATTR.direction]: 'receive' });
+    add(METRIC.networkIo, nic.transmitBytes, { [ATTR.interface]: nic.name, [ATTR.direction]: 'transmit' });
+  }
+
+  for (const { resource, scope, averages } of snapshot.pressure) {
+    const attributes = { [ATTR.pressureResource]: resource, [ATTR.pressureScope]: scope };
+    add(METRIC.pressureAvg10, averages.avg10, attributes);
+    add(METRIC.pressureAvg60, averages.avg60, attributes);
+  }
+  return points;
 }

@@ -2,6 +2,7 @@ import { connect, type MqttClient } from 'mqtt';
 import { RateLimitedLog, type Logger } from '../../shared/log.js';
 import { withTimeout } from '../../shared/async.js';
 import { errorMessage } from '../../shared/errors.js';
+import type { SequencedTopicKind } from '../../shared/wire/sequenced.js';
 import { hostTopic } from '../../shared/wire/topics.js';
 import {
   AckMessageSchema,
@@ -40,9 +41,9 @@ export interface PublisherOptions {
 /**
  * The agent's MQTT connection. Announces the host with a retained `online`
  * status and leaves an `offline` last will, so the fleet sees a crashed agent.
- * Telemetry goes out at QoS 1. With `onAck`, it subscribes to the host's
- * acknowledgement topic on every connect (the retained confirmation arrives
- * at once) and passes valid confirmations on.
+ * Telemetry, predictions and events go out at QoS 1. With `onAck`, it
+ * subscribes to the host's acknowledgement topic on every connect (the
+ * retained confirmation arrives at once) and passes valid confirmations on.
  */
 export class MqttPublisher {
   private client: MqttClient | undefined;
@@ -104,10 +105,10 @@ export class MqttPublisher {
     });
   }
 
-  /** Publishes an already encoded telemetry message (from the disk queue) on this host's topic. */
-  async publishTelemetryPayload(payload: Buffer): Promise<void> {
+  /** Publishes an already encoded message (from the disk queue) on this host's topic of its kind, QoS 1. */
+  async publishPayload(kind: SequencedTopicKind, payload: Buffer): Promise<void> {
     if (!this.client) throw new Error('publisher not started');
-    await this.client.publishAsync(hostTopic(this.options.hostId, 'telemetry'), payload, { qos: 1 });
+    await this.client.publishAsync(hostTopic(this.options.hostId, kind), payload, { qos: 1 });
   }
 
   get connected(): boolean {

@@ -19,8 +19,11 @@ const MAX_RENUMBERED = 2000;
 
 export interface ForwarderOptions {
   queue: DiskQueue;
-  /** Publishes one payload; resolves when the broker acknowledged it (QoS 1). */
-  send: (payload: Buffer) => Promise<void>;
+  /**
+   * Publishes one payload; resolves when the broker acknowledged it (QoS 1).
+   * `tag` is the record's tag from the queue: which topic the payload goes to.
+   */
+  send: (payload: Buffer, tag: number) => Promise<void>;
   /** The payload of a record under a new sequence number (the number is inside the payload). */
   renumber: (payload: Buffer, seq: number) => Uint8Array;
   maxInFlight?: number;
@@ -39,9 +42,9 @@ export interface ForwarderStats {
 }
 
 /**
- * Moves telemetry from the disk queue to the broker, oldest first, while
- * connected: at most `maxInFlight` awaiting PUBACK and `maxUnconfirmed`
- * awaiting the aggregator's confirmation. After a reconnect, or when
+ * Moves the host's messages from the disk queue to the broker, oldest
+ * first, while connected: at most `maxInFlight` awaiting PUBACK and
+ * `maxUnconfirmed` awaiting the aggregator's confirmation. After a reconnect, or when
  * confirmations stall, it replays from the last confirmed number; the
  * aggregator drops what it already has. The queue is trimmed only by the
  * aggregator's confirmations, never by PUBACKs.
@@ -225,7 +228,7 @@ export class QueueForwarder {
         this.inFlight++;
         this.unconfirmed.push(record.seq);
         this.counts.published++;
-        this.options.send(record.payload).then(
+        this.options.send(record.payload, record.tag).then(
           () => this.sendSettled(generation),
           (err: unknown) => {
             this.options.log.debug(
@@ -256,7 +259,9 @@ export class QueueForwarder {
     const records = await queue.read(from, MAX_RENUMBERED);
     // Confirming past every assigned number moves the numbering above `seq`; the copies follow.
     await queue.confirm(seq);
-    for (const record of records) await queue.append((next) => this.options.renumber(record.payload, next));
+    for (const record of records) {
+      await queue.append((next) => this.options.renumber(record.payload, next), record.tag);
+    }
     log.warn(
       { aggregatorSeq: seq, renumbered: records.length, dropped: pending - records.length },
       'this host id has history at the aggregator from an earlier installation; queued telemetry renumbered above it',

@@ -7,7 +7,9 @@ import type { FsyncPolicy } from './config.js';
 import { lockQueueDirectory } from './queue-lock.js';
 import {
   SEGMENT_FILE_PATTERN,
-  SEGMENT_MAGIC,
+  SEGMENT_FORMAT,
+  SEGMENT_MAGIC_BYTES,
+  type SegmentFormat,
   decodeRecord,
   encodeRecord,
   scanSegment,
@@ -19,6 +21,8 @@ export interface QueueRecord {
   seq: number;
   /** When it was appended, Unix epoch ms. */
   appendedAt: number;
+  /** The tag given to `append` (0 for records from before tags existed). */
+  tag: number;
   payload: Buffer;
 }
 
@@ -45,10 +49,11 @@ export interface DiskQueueStats {
 }
 
 /**
- * A durable FIFO of telemetry that owns the per-host sequence numbers: each
- * appended record gets the next number (continuing across restarts, never
- * reused), records are read back in order, and are deleted only once
- * confirmed — or dropped, oldest first and counted, when a bound is hit.
+ * A durable FIFO of the host's messages (telemetry, predictions, events)
+ * that owns the per-host sequence numbers: each appended record gets the
+ * next number (continuing across restarts, never reused), records are read
+ * back in order, and are deleted only once confirmed — or dropped, oldest
+ * first and counted, when a bound is hit.
  * Every implementation passes test/contract/disk-queue.contract.ts.
  */
 export interface DiskQueue {
@@ -60,8 +65,10 @@ export interface DiskQueue {
    * Appends one record under the next sequence number, which `encode`
    * receives (so the payload can carry it). Resolves with that number once
    * the record is written, and flushed to disk under `fsync: always`.
+   * `tag` (0..255, default 0) is kept with the record and handed back by
+   * `read`: what the payload is, for its reader (the queue does not look).
    */
-  append(encode: (seq: number) => Uint8Array): Promise<number>;
+  append(encode: (seq: number) => Uint8Array, tag?: number): Promise<number>;
   /** Up to `maxRecords` records with seq ≥ `fromSeq`, in order (dropped ones are skipped). */
   read(fromSeq: number, maxRecords: number): Promise<QueueRecord[]>;
   /**
@@ -109,6 +116,8 @@ const HOUSEKEEPING_PERIOD_MS = 1000;
 interface Segment {
   firstSeq: number;
   path: string;
+  /** Record layout; only segments in the current format are appended to. */
+  format: SegmentFormat;
   offsets: number[];
   bytes: number;
   newestAppendedAt: number;
@@ -193,7 +202,7 @@ export class FileDiskQueue implements DiskQueue {
     }
   }
 
-  append(encode: (seq: number) => Uint8Array): Promise<number> {
+  append(encode: (seq: number) => Uint8Array, tag = 0): Promise<number> {
     return this.exclusive(async () => {
       this.requireOpen();
       this.counts.accepted++;
@@ -202,7 +211,7 @@ export class FileDiskQueue implements DiskQueue {
       const seq = this.nextSeq;
       let record: Buffer;
       try {
-        record = encodeRecord(seq, now, encode(seq));
+        record = encodeRecord(seq, now, encode(seq), tag);
       } catch (err) {
         this.counts.dropped++;
         throw err;
@@ -247,7 +256,7 @@ export class FileDiskQueue implements DiskQueue {
         const to = end < count ? segment.offsets[end]! : segment.bytes;
         const data = await this.readRange(segment, from, to);
         for (let i = start; i < end; i++) {
-          const record = decodeRecord(data, segment.offsets[i]! - from);
+          const record = decodeRecord(data, segment.offsets[i]! - from, segment.format);
           if (record) out.push(record);
           else this.counts.corrupt++;
         }
@@ -319,7 +328,7 @@ export class FileDiskQueue implements DiskQueue {
           'damaged queue record; cut off the segment there',
         );
       }
-      if (scan.firstSeq === undefined) {
+      if (scan.firstSeq === undefined || !scan.format) {
         await unlink(path);
         continue;
       }
@@ -327,6 +336,7 @@ export class FileDiskQueue implements DiskQueue {
       const segment: Segment = {
         firstSeq: scan.firstSeq,
         path,
+        format: scan.format,
         offsets: scan.offsets,
         bytes: scan.validBytes,
         newestAppendedAt: scan.newestAppendedAt,
@@ -352,6 +362,7 @@ export class FileDiskQueue implements DiskQueue {
     const last = this.segments.at(-1);
     if (
       last &&
+      last.format === SEGMENT_FORMAT &&
       last.offsets.length > 0 &&
       lastSeqOf(last) + 1 === this.nextSeq &&
       last.bytes + bytes <= this.segmentBytes
@@ -362,7 +373,7 @@ export class FileDiskQueue implements DiskQueue {
     const path = join(this.options.dir, segmentFileName(this.nextSeq));
     const handle = await open(path, 'w+');
     try {
-      await writeFully(handle, SEGMENT_MAGIC, 0);
+      await writeFully(handle, SEGMENT_FORMAT.magic, 0);
       if (this.options.fsync !== 'never') {
         await handle.datasync();
         await syncDirectory(this.options.dir);
@@ -375,8 +386,9 @@ export class FileDiskQueue implements DiskQueue {
     const segment: Segment = {
       firstSeq: this.nextSeq,
       path,
+      format: SEGMENT_FORMAT,
       offsets: [],
-      bytes: SEGMENT_MAGIC.length,
+      bytes: SEGMENT_MAGIC_BYTES,
       newestAppendedAt: 0,
     };
     this.segments.push(segment);

@@ -1,38 +1,82 @@
 import { crc32 } from 'node:zlib';
 
 /**
- * On-disk layout of a queue segment file:
+ * On-disk layout of a queue segment file. The file header says the format
+ * of its records; format 2 is written, format 1 (before records carried a
+ * tag) is still read, its records with tag 0.
  *
- *   file header  8 bytes   magic `CSQUEUE1`
- *   record       24-byte header + payload, repeated:
+ *   file header  8 bytes   magic `CSQUEUE2` (format 2) or `CSQUEUE1` (format 1)
+ *   record       header + payload, repeated:
  *     0  u32 LE  payload length, bytes
  *     4  u32 LE  CRC-32 (IEEE, as zlib) of bytes 8 .. end of payload
  *     8  u64 LE  sequence number
  *    16  u64 LE  append time, Unix epoch ms (for the age bound)
- *    24  payload
+ *    24  u8      tag (format 2 only): what the payload is, for its reader;
+ *                the queue does not interpret it
+ *    25  3 bytes reserved, zero (format 2 only)
+ *    28  payload (24 in format 1)
  *
- * The CRC covers the sequence number and time as well as the payload, so a
- * torn or bit-flipped record is recognised wherever the damage is. A record
- * is written with one `write` call, so a killed process leaves it whole or
- * absent; a power cut can leave a torn tail, which the scan truncates.
+ * The CRC covers the sequence number, time and tag as well as the payload,
+ * so a torn or bit-flipped record is recognised wherever the damage is. A
+ * record is written with one `write` call, so a killed process leaves it
+ * whole or absent; a power cut can leave a torn tail, which the scan
+ * truncates.
  */
-export const SEGMENT_MAGIC = Buffer.from('CSQUEUE1', 'latin1');
-export const RECORD_HEADER_BYTES = 24;
+export interface SegmentFormat {
+  readonly version: 1 | 2;
+  readonly magic: Buffer;
+  /** Bytes before the payload in each record. */
+  readonly recordHeaderBytes: number;
+}
+
+export const SEGMENT_FORMAT_V1: SegmentFormat = {
+  version: 1,
+  magic: Buffer.from('CSQUEUE1', 'latin1'),
+  recordHeaderBytes: 24,
+};
+export const SEGMENT_FORMAT_V2: SegmentFormat = {
+  version: 2,
+  magic: Buffer.from('CSQUEUE2', 'latin1'),
+  recordHeaderBytes: 28,
+};
+/** The format new segments are written in. */
+export const SEGMENT_FORMAT = SEGMENT_FORMAT_V2;
+/** Length of every format's file header. */
+export const SEGMENT_MAGIC_BYTES = 8;
+const FORMATS = [SEGMENT_FORMAT_V1, SEGMENT_FORMAT_V2];
+const TAG_OFFSET = 24;
+/** Largest tag: one byte. */
+export const MAX_RECORD_TAG = 255;
 /** Largest payload a record may hold; a longer length field means corruption. */
 export const MAX_RECORD_PAYLOAD_BYTES = 16 * 1024 * 1024;
 
-export function encodeRecord(seq: number, appendedAt: number, payload: Uint8Array): Buffer {
-  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payload.length);
+/** A record in the current format. */
+export function encodeRecord(seq: number, appendedAt: number, payload: Uint8Array, tag = 0): Buffer {
+  if (!Number.isInteger(tag) || tag < 0 || tag > MAX_RECORD_TAG) {
+    throw new RangeError(`record tag must be an integer 0..${MAX_RECORD_TAG}, got ${tag}`);
+  }
+  const headerBytes = SEGMENT_FORMAT.recordHeaderBytes;
+  const record = Buffer.alloc(headerBytes + payload.length);
   record.writeUInt32LE(payload.length, 0);
   record.writeBigUInt64LE(BigInt(seq), 8);
   record.writeBigUInt64LE(BigInt(appendedAt), 16);
-  record.set(payload, RECORD_HEADER_BYTES);
+  record.writeUInt8(tag, TAG_OFFSET);
+  record.set(payload, headerBytes);
   record.writeUInt32LE(crc32(record.subarray(8)), 4);
   return record;
 }
 
+/** The format a segment's file header names; undefined when it names none. */
+export function segmentFormatOf(data: Buffer): SegmentFormat | undefined {
+  if (data.length < SEGMENT_MAGIC_BYTES) return undefined;
+  const magic = data.subarray(0, SEGMENT_MAGIC_BYTES);
+  return FORMATS.find((f) => magic.equals(f.magic));
+}
+
 /** Where each good record of a segment starts, and where the good part ends. */
 export interface SegmentScan {
+  /** The records' format; undefined when the file header is bad. */
+  format: SegmentFormat | undefined;
   /** Sequence number of the first record; undefined when the segment holds none. */
   firstSeq: number | undefined;
   /** Byte offset of each record, in order; record i has sequence number firstSeq + i. */
@@ -52,20 +96,23 @@ export interface SegmentScan {
  */
 export function scanSegment(data: Buffer, after: number): SegmentScan {
   const scan: SegmentScan = {
+    format: undefined,
     firstSeq: undefined,
     offsets: [],
     newestAppendedAt: 0,
     validBytes: 0,
     damage: undefined,
   };
-  if (data.length < SEGMENT_MAGIC.length || !data.subarray(0, SEGMENT_MAGIC.length).equals(SEGMENT_MAGIC)) {
-    scan.damage = data.length < SEGMENT_MAGIC.length ? 'torn file header' : 'bad file header';
+  const format = segmentFormatOf(data);
+  if (!format) {
+    scan.damage = data.length < SEGMENT_MAGIC_BYTES ? 'torn file header' : 'bad file header';
     return scan;
   }
-  let offset = SEGMENT_MAGIC.length;
+  scan.format = format;
+  let offset = SEGMENT_MAGIC_BYTES;
   let expected: number | undefined;
   while (offset < data.length) {
-    const damage = checkRecord(data, offset, expected, after);
+    const damage = checkRecord(data, offset, format, expected, after);
     if (damage) {
       scan.damage = damage;
       break;
@@ -76,7 +123,7 @@ export function scanSegment(data: Buffer, after: number): SegmentScan {
     scan.offsets.push(offset);
     scan.newestAppendedAt = Math.max(scan.newestAppendedAt, Number(data.readBigUInt64LE(offset + 16)));
     expected = seq + 1;
-    offset += RECORD_HEADER_BYTES + length;
+    offset += format.recordHeaderBytes + length;
   }
   // Either the end of the file or the start of the first bad record.
   scan.validBytes = offset;
@@ -86,13 +133,14 @@ export function scanSegment(data: Buffer, after: number): SegmentScan {
 function checkRecord(
   data: Buffer,
   offset: number,
+  format: SegmentFormat,
   expected: number | undefined,
   after: number,
 ): string | undefined {
-  if (offset + RECORD_HEADER_BYTES > data.length) return 'torn record header';
+  if (offset + format.recordHeaderBytes > data.length) return 'torn record header';
   const length = data.readUInt32LE(offset);
   if (length > MAX_RECORD_PAYLOAD_BYTES) return `implausible record length ${length}`;
-  const end = offset + RECORD_HEADER_BYTES + length;
+  const end = offset + format.recordHeaderBytes + length;
   if (end > data.length) return 'torn record';
   if (crc32(data.subarray(offset + 8, end)) !== data.readUInt32LE(offset + 4)) return 'CRC mismatch';
   const seq = data.readBigUInt64LE(offset + 8);
@@ -103,23 +151,26 @@ function checkRecord(
 }
 
 /**
- * Decodes the record at `offset`, re-checking its CRC (the disk may have
- * changed since the segment was scanned); undefined when it fails.
+ * Decodes the record of `format` at `offset`, re-checking its CRC (the disk
+ * may have changed since the segment was scanned); undefined when it fails.
  */
 export function decodeRecord(
   data: Buffer,
   offset: number,
-): { seq: number; appendedAt: number; payload: Buffer } | undefined {
-  if (offset + RECORD_HEADER_BYTES > data.length) return undefined;
+  format: SegmentFormat,
+): { seq: number; appendedAt: number; tag: number; payload: Buffer } | undefined {
+  const headerBytes = format.recordHeaderBytes;
+  if (offset + headerBytes > data.length) return undefined;
   const length = data.readUInt32LE(offset);
-  const end = offset + RECORD_HEADER_BYTES + length;
+  const end = offset + headerBytes + length;
   if (end > data.length || crc32(data.subarray(offset + 8, end)) !== data.readUInt32LE(offset + 4)) {
     return undefined;
   }
   return {
     seq: Number(data.readBigUInt64LE(offset + 8)),
     appendedAt: Number(data.readBigUInt64LE(offset + 16)),
-    payload: data.subarray(offset + RECORD_HEADER_BYTES, end),
+    tag: format.version === 1 ? 0 : data.readUInt8(offset + TAG_OFFSET),
+    payload: data.subarray(offset + headerBytes, end),
   };
 }
 

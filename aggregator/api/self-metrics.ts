@@ -47,13 +47,13 @@ export function createSelfMetrics(sources: SelfMetricsSources): Registry {
   sampledCounter(
     registry,
     'cloudsense_ingest_duplicate_total',
-    'Valid telemetry already stored or on its way to the store (redelivered or replayed), not stored again.',
+    'Valid telemetry, predictions or events already stored or on their way to the store (redelivered or replayed), not stored again.',
     () => sources.ingest().duplicate,
   );
   sampledCounter(
     registry,
     'cloudsense_ingest_missing_total',
-    'Telemetry sequence numbers that never arrived and were acknowledged past after the gap timeout.',
+    'Sequence numbers (telemetry, predictions, events) that never arrived and were acknowledged past after the gap timeout.',
     () => sources.sequences().missing,
   );
   new Counter({
@@ -69,13 +69,13 @@ export function createSelfMetrics(sources: SelfMetricsSources): Registry {
   sampledCounter(
     registry,
     'cloudsense_store_written_total',
-    'Telemetry messages written to the store.',
+    'Messages (telemetry, predictions, events) written to the store.',
     () => sources.writer().written,
   );
   sampledCounter(
     registry,
     'cloudsense_store_dropped_total',
-    'Telemetry messages lost because the store refused them.',
+    'Messages lost because the store refused them.',
     () => sources.writer().dropped,
   );
   sampledCounter(
@@ -86,7 +86,7 @@ export function createSelfMetrics(sources: SelfMetricsSources): Registry {
   );
   new Gauge({
     name: 'cloudsense_store_buffered_messages',
-    help: 'Telemetry messages waiting to be written.',
+    help: 'Messages waiting to be written.',
     registers: [registry],
     collect() {
       this.set(sources.writer().buffered);

@@ -1,5 +1,11 @@
 import type { Logger } from '../../shared/log.js';
-import { IMPORTED_SEQ, type TelemetryMessage } from '../../shared/wire/telemetry.js';
+import { IMPORTED_SEQ } from '../../shared/wire/telemetry.js';
+
+/** What the ledger reads of a message: its host and sequence number (telemetry, predictions or events alike). */
+export interface Sequenced {
+  readonly hostId: string;
+  readonly seq: number;
+}
 
 /**
  * How long a hole below stored sequence numbers may stay open before it is
@@ -97,7 +103,7 @@ export class SequenceLedger {
   }
 
   /** True when the message should go to the store; false for a duplicate. */
-  admit(message: TelemetryMessage): boolean {
+  admit(message: Sequenced): boolean {
     if (message.seq === IMPORTED_SEQ) return true;
     const host = this.entry(message.hostId);
     const { seq } = message;
@@ -116,7 +122,7 @@ export class SequenceLedger {
   }
 
   /** The store's write of `batch` resolved: advance and acknowledge every host it covers. */
-  stored(batch: readonly TelemetryMessage[]): void {
+  stored(batch: readonly Sequenced[]): void {
     const touched = new Set<HostLedger>();
     for (const { hostId, seq } of batch) {
       if (seq === IMPORTED_SEQ) continue;
@@ -132,7 +138,7 @@ export class SequenceLedger {
   }
 
   /** The writer gave up on these messages: forget them, so a replay is taken again. */
-  lost(messages: readonly TelemetryMessage[]): void {
+  lost(messages: readonly Sequenced[]): void {
     const touched = new Set<HostLedger>();
     for (const { hostId, seq } of messages) {
       const host = this.hosts.get(hostId);

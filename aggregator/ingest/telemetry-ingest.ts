@@ -1,5 +1,8 @@
 import type { z } from 'zod';
 import { RateLimitedLog, type Logger } from '../../shared/log.js';
+import { EventMessageSchema, type EventMessage } from '../../shared/wire/events.js';
+import { PredictionsMessageSchema, type PredictionsMessage } from '../../shared/wire/predictions.js';
+import type { SequencedMessage } from '../../shared/wire/sequenced.js';
 import {
   StatusMessageSchema,
   TelemetryMessageSchema,
@@ -19,7 +22,10 @@ export interface IngestStats {
   received: number;
   /** Passed validation (duplicates included). */
   accepted: number;
-  /** Valid telemetry already stored or on its way to the store: redeliveries and replays, not passed on. */
+  /**
+   * Valid sequenced messages (telemetry, predictions, events) already stored
+   * or on their way to the store: redeliveries and replays, not passed on.
+   */
   duplicate: number;
   dropped: Record<DropReason, number>;
 }
@@ -29,8 +35,16 @@ export interface IngestOptions {
   maxPayloadBytes: number;
   /** Receives each valid telemetry message that is not a duplicate. */
   onTelemetry: (message: TelemetryMessage) => void;
-  /** False for a duplicate (by host and sequence number), which is counted and not passed on. Default: none are. */
-  admit?: (message: TelemetryMessage) => boolean;
+  /** Receives each valid predictions message that is not a duplicate. Default: they are validated and counted only. */
+  onPredictions?: (message: PredictionsMessage) => void;
+  /** Receives each valid event message that is not a duplicate. Default: validated and counted only. */
+  onEvent?: (message: EventMessage) => void;
+  /**
+   * False for a duplicate (by host and sequence number, one numbering for
+   * telemetry, predictions and events), which is counted and not passed on.
+   * Default: none are.
+   */
+  admit?: (message: SequencedMessage) => boolean;
   /** Receives each valid status message. */
   onStatus: (message: StatusMessage) => void;
   log: Logger;
@@ -57,12 +71,19 @@ export class TelemetryIngest {
   /** Entry point for `cloudsense/v1/hosts/+/telemetry`. */
   handleTelemetry = (topic: string, payload: Buffer): void => {
     const message = this.parse(topic, payload, TelemetryMessageSchema);
-    if (!message) return;
-    if (this.options.admit && !this.options.admit(message)) {
-      this.counts.duplicate++;
-      return;
-    }
-    this.options.onTelemetry(message);
+    if (message && this.admitted(message)) this.options.onTelemetry(message);
+  };
+
+  /** Entry point for `cloudsense/v1/hosts/+/predictions`. */
+  handlePredictions = (topic: string, payload: Buffer): void => {
+    const message = this.parse(topic, payload, PredictionsMessageSchema);
+    if (message && this.admitted(message)) this.options.onPredictions?.(message);
+  };
+
+  /** Entry point for `cloudsense/v1/hosts/+/events`. */
+  handleEvent = (topic: string, payload: Buffer): void => {
+    const message = this.parse(topic, payload, EventMessageSchema);
+    if (message && this.admitted(message)) this.options.onEvent?.(message);
   };
 
   /** Entry point for `cloudsense/v1/hosts/+/status`. An empty retained payload clears a status: ignored. */
@@ -71,6 +92,13 @@ export class TelemetryIngest {
     const message = this.parse(topic, payload, StatusMessageSchema);
     if (message) this.options.onStatus(message);
   };
+
+  /** False (and counted) for a duplicate. */
+  private admitted(message: SequencedMessage): boolean {
+    if (!this.options.admit || this.options.admit(message)) return true;
+    this.counts.duplicate++;
+    return false;
+  }
 
   stats(): IngestStats {
     return { ...this.counts, dropped: { ...this.counts.dropped } };

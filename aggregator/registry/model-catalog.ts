@@ -13,21 +13,17 @@
  * so every current model is a recorded run.
  */
 import { mkdir, readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../models/io/atomic-file.js';
 import { CloudSenseError, ValidationError, errorMessage } from '../../shared/errors.js';
+import { BUNDLED_MODELS_DIR, modelFilesIn } from '../../shared/inference/model-files.js';
 import { canonicalResourceId, isResourceKind, parseResourceId } from '../../shared/resources/resource-id.js';
-import { PACKAGE_ROOT } from '../../shared/version.js';
 
 /** Under the data dir: the run registry, and the catalog's folder. */
 export const RUNS_DIR = 'runs';
 export const MODELS_DIR = 'models';
 export const CATALOG_FILE = 'current.json';
-/** Bundled baseline models, one `<kind>.onnx` per resource kind, in the package. */
-export const BUNDLED_MODELS_DIR =
-  PACKAGE_ROOT === undefined ? undefined : join(PACKAGE_ROOT, 'models', 'baseline');
 
 const CatalogEntrySchema = z.object({
   /** Canonical resource id or kind the model serves. */
@@ -109,15 +105,9 @@ export class ModelCatalog {
       }
     }
     if (this.bundledDir === undefined) return undefined;
-    const bundled = join(this.bundledDir, `${kind}.onnx`);
-    if (!existsSync(bundled)) return undefined;
-    const band = {
-      p10: join(this.bundledDir, `${kind}.tte_p10.onnx`),
-      p50: join(this.bundledDir, `${kind}.tte_p50.onnx`),
-      p90: join(this.bundledDir, `${kind}.tte_p90.onnx`),
-    };
-    const hasBand = Object.values(band).every((p) => existsSync(p));
-    return { source: 'bundled', key: kind, path: bundled, ...(hasBand && { band }) };
+    const bundled = modelFilesIn(this.bundledDir, kind);
+    if (!bundled) return undefined;
+    return { source: 'bundled', key: kind, path: bundled.model, ...(bundled.band && { band: bundled.band }) };
   }
 
   private async read(): Promise<Catalog> {

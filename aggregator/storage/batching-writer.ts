@@ -1,6 +1,6 @@
 import type { Logger } from '../../shared/log.js';
 import { errorMessage } from '../../shared/errors.js';
-import type { TelemetryMessage } from '../../shared/wire/telemetry.js';
+import type { SequencedMessage } from '../../shared/wire/sequenced.js';
 import type { TelemetryStore } from './telemetry-store.js';
 
 export interface BatchingWriterOptions {
@@ -12,9 +12,9 @@ export interface BatchingWriterOptions {
   maxBuffered: number;
   log: Logger;
   /** Called after each store write resolved, with what it wrote (now durably stored). */
-  onWritten?: (batch: readonly TelemetryMessage[]) => void;
+  onWritten?: (batch: readonly SequencedMessage[]) => void;
   /** Called with messages the writer gives up on (buffer bound, or still unwritten at stop). */
-  onDropped?: (messages: readonly TelemetryMessage[]) => void;
+  onDropped?: (messages: readonly SequencedMessage[]) => void;
 }
 
 export interface BatchingWriterStats {
@@ -35,7 +35,7 @@ const MAX_RETRY_DELAY_MS = 30_000;
  * dropped.
  */
 export class BatchingWriter {
-  private buffer: TelemetryMessage[] = [];
+  private buffer: SequencedMessage[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private retryDelayMs = 0;
@@ -52,7 +52,7 @@ export class BatchingWriter {
     this.schedule(this.options.flushIntervalMs);
   }
 
-  write(message: TelemetryMessage): void {
+  write(message: SequencedMessage): void {
     this.counts.accepted++;
     this.buffer.push(message);
     this.enforceBound();
@@ -97,7 +97,7 @@ export class BatchingWriter {
     const lost = this.buffer.splice(0, excess);
     this.counts.dropped += excess;
     this.options.onDropped?.(lost);
-    this.options.log.error({ dropped: excess }, 'write buffer full; oldest telemetry dropped');
+    this.options.log.error({ dropped: excess }, 'write buffer full; oldest messages dropped');
   }
 
   private schedule(ms: number): void {
@@ -120,10 +120,7 @@ export class BatchingWriter {
     await this.flush();
     if (this.buffer.length > 0) {
       this.counts.dropped += this.buffer.length;
-      this.options.log.error(
-        { lost: this.buffer.length },
-        'stopping with telemetry the store did not accept',
-      );
+      this.options.log.error({ lost: this.buffer.length }, 'stopping with messages the store did not accept');
       this.options.onDropped?.(this.buffer);
       this.buffer = [];
     }

@@ -1,4 +1,7 @@
-import type { MetricPoint, TelemetryMessage } from '../../shared/wire/telemetry.js';
+import type { EventMessage } from '../../shared/wire/events.js';
+import type { Prediction } from '../../shared/wire/predictions.js';
+import type { SequencedMessage } from '../../shared/wire/sequenced.js';
+import type { MetricPoint } from '../../shared/wire/telemetry.js';
 
 /** A time range, Unix epoch milliseconds, `from` inclusive and `to` exclusive. */
 export interface TimeRange {
@@ -22,6 +25,23 @@ export interface Series {
   points: Array<[number, number]>;
 }
 
+/** A query over one host's predictions or events, oldest first. */
+export interface HostRecordQuery extends TimeRange {
+  hostId: string;
+  /** Canonical resource id; undefined for every resource. */
+  resource?: string | undefined;
+  /** Most records returned; when there are more, the oldest are left out. */
+  limit: number;
+}
+
+/** One stored prediction: a `predictions` entry with the message's host, number and time. */
+export interface StoredPrediction extends Prediction {
+  hostId: string;
+  seq: number;
+  /** Unix epoch ms. */
+  timestamp: number;
+}
+
 /** What the store knows of a host's most recent message, to restore live state after a restart. */
 export interface HostSnapshot {
   hostId: string;
@@ -31,8 +51,9 @@ export interface HostSnapshot {
 }
 
 /**
- * The telemetry store. Implementations: DuckDB (embedded default) and, in
- * production, InfluxDB. All of them pass the contract suite in
+ * The store of everything agents publish in their numbered stream:
+ * telemetry, predictions and events. Implementations: DuckDB (embedded
+ * default) and, in production, InfluxDB. All of them pass the contract suite in
  * test/contract/telemetry-store.contract.ts.
  */
 export interface TelemetryStore {
@@ -41,13 +62,21 @@ export interface TelemetryStore {
   start(): Promise<void>;
   /** Flushes and closes; safe to call twice and before start. */
   stop(): Promise<void>;
-  /** Stores a batch durably; resolves once it would survive a crash. */
-  write(batch: readonly TelemetryMessage[]): Promise<void>;
+  /**
+   * Stores a batch of telemetry, predictions and events durably, all of it
+   * or nothing; resolves once it would survive a crash.
+   */
+  write(batch: readonly SequencedMessage[]): Promise<void>;
   querySeries(query: SeriesQuery): Promise<Series[]>;
   latestPerHost(): Promise<HostSnapshot[]>;
+  /** A host's predictions in the range, oldest first (by time, then resource). */
+  queryPredictions(query: HostRecordQuery): Promise<StoredPrediction[]>;
+  /** A host's events in the range, oldest first, as they were published. */
+  queryEvents(query: HostRecordQuery): Promise<EventMessage[]>;
   /**
-   * The highest sequence number stored per host, seq 0 (imported samples)
-   * left out: where de-duplication resumes after a restart.
+   * The highest sequence number stored per host over telemetry, predictions
+   * and events, seq 0 (imported samples) left out: where de-duplication
+   * resumes after a restart.
    */
   highestSeqPerHost(): Promise<Map<string, number>>;
   /** Number of stored points for a host (all hosts when undefined). */

@@ -1,13 +1,13 @@
 /**
  * Reads the CloudSense metadata out of ONNX model bytes. onnxruntime-node does
- * not expose `metadata_props`, so the ModelProto is decoded here with
- * onnx-proto and the string map is parsed against a schema: a model without
- * feature names, schema hash or objective cannot be scored safely.
+ * not expose `metadata_props`, so the ModelProto's top-level fields are read
+ * here (model-proto-header.ts: the graph is skipped, not decoded) and the
+ * string map is parsed against a schema: a model without feature names,
+ * schema hash or objective cannot be scored safely.
  */
-import type { onnx } from 'onnx-proto';
-import onnxProto from 'onnx-proto';
 import { z } from 'zod';
 import { ValidationError, errorMessage } from '../errors.js';
+import { readModelProtoHeader, type ModelProtoHeader } from './model-proto-header.js';
 import { METADATA_KEYS, MODEL_OBJECTIVES, type ModelObjective } from './onnx-contract.js';
 
 /** A model's metadata, typed; `props` keeps every entry, including ones not named here. */
@@ -86,19 +86,19 @@ const MetadataSchema = z.object({
 
 /** Decodes `bytes` as an ONNX ModelProto and parses its CloudSense metadata. */
 export function readOnnxMetadata(bytes: Uint8Array): OnnxModelMetadata {
-  let model: onnx.ModelProto;
+  let model: ModelProtoHeader;
   try {
-    model = onnxProto.onnx.ModelProto.decode(bytes);
+    model = readModelProtoHeader(bytes);
   } catch (err) {
     throw new ValidationError(`not an ONNX model (${bytes.byteLength} bytes): ${errorMessage(err)}`, {
       cause: err,
     });
   }
-  if (!model.graph) {
+  if (!model.hasGraph) {
     throw new ValidationError(`not an ONNX model (${bytes.byteLength} bytes): no graph`);
   }
   const props: Record<string, string> = {};
-  for (const { key, value } of model.metadataProps) if (key) props[key] = value ?? '';
+  for (const { key, value } of model.metadataProps) if (key) props[key] = value;
 
   const parsed = MetadataSchema.safeParse(props);
   if (!parsed.success) {

@@ -12,11 +12,11 @@ export const TOPIC_ROOT = 'cloudsense/v1';
 export const HOST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**
- * `telemetry` and `status` are published by the agent; `ack` by the
- * aggregator, telling the agent which of its sequence numbers are durably
- * stored (docs/mqtt.md).
+ * `telemetry`, `predictions`, `events` and `status` are published by the
+ * agent; `ack` by the aggregator, telling the agent which of its sequence
+ * numbers are durably stored (docs/mqtt.md).
  */
-export type HostTopicKind = 'telemetry' | 'status' | 'ack';
+export type HostTopicKind = 'telemetry' | 'predictions' | 'events' | 'status' | 'ack';
 
 export function hostTopic(hostId: string, kind: HostTopicKind): string {
   return `${TOPIC_ROOT}/hosts/${hostId}/${kind}`;

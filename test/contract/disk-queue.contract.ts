@@ -104,6 +104,31 @@ export function diskQueueContract(name: string, impl: DiskQueueUnderTest): void 
       assert.equal(stats.pending, 7);
     });
 
+    it('keeps each record’s tag, across a restart too, and refuses a tag outside 0..255', async () => {
+      const dir = newDir();
+      const first = await started(dir);
+      const tags = [0, 1, 2, 255, 1];
+      for (const tag of tags) await first.append((seq) => queuePayload(seq, PAYLOAD), tag);
+      await first.append((seq) => queuePayload(seq, PAYLOAD));
+      await assert.rejects(
+        first.append((seq) => queuePayload(seq, PAYLOAD), 256),
+        RangeError,
+      );
+      const expected = [...tags, 0];
+      assert.deepEqual(
+        (await readAll(first)).map((r) => r.tag),
+        expected,
+      );
+      await first.stop();
+      const second = await started(dir);
+      const all = await readAll(second);
+      assertIntact(all);
+      assert.deepEqual(
+        all.map((r) => r.tag),
+        expected,
+      );
+    });
+
     it('can be stopped before it was started', async () => {
       const queue = impl.open(newDir());
       await queue.stop();

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import type { TelemetryStore } from '../../aggregator/storage/telemetry-store.js';
+import type { EventMessage } from '../../shared/wire/events.js';
+import type { Prediction, PredictionsMessage } from '../../shared/wire/predictions.js';
 import type { MetricPoint, TelemetryMessage } from '../../shared/wire/telemetry.js';
 
 /**
@@ -115,6 +117,125 @@ export function telemetryStoreContract(
       await first.stop();
       const second = await started(location);
       assert.equal(await second.countPoints(), 2);
+    });
+
+    const prediction = (
+      resource: string,
+      probability: number,
+      extra: Partial<Prediction> = {},
+    ): Prediction => ({
+      resource,
+      probability,
+      alert: false,
+      threshold: 0.3,
+      horizonS: 3600,
+      model: { source: 'bundled', runId: '01M8E83VMT0WWYWZDK0FFA4830' },
+      ...extra,
+    });
+    function predictions(
+      hostId: string,
+      seq: number,
+      timestamp: number,
+      list: Prediction[],
+    ): PredictionsMessage {
+      return { schemaVersion: 1, hostId, seq, timestamp, predictions: list };
+    }
+    const raised: EventMessage = {
+      schemaVersion: 1,
+      hostId: 'web-01',
+      seq: 4,
+      timestamp: T0 + 20_000,
+      type: 'alert.raised',
+      reason: 'risk_above_threshold',
+      resource: 'filesystem:%2Fvar',
+      probability: 0.41,
+      threshold: 0.3,
+      detail: 'probability 0.410 ≥ threshold 0.300 for 2 cycles',
+      model: { source: 'fleet', runId: 'run-7', version: 'v7' },
+    };
+    const resolved: EventMessage = {
+      schemaVersion: 1,
+      hostId: 'web-01',
+      seq: 9,
+      timestamp: T0 + 90_000,
+      type: 'alert.resolved',
+      reason: 'risk_below_resolve_level',
+      resource: 'filesystem:%2Fvar',
+      probability: 0.05,
+      threshold: 0.3,
+      detail: 'probability 0.050 < 0.240 (threshold 0.300 × 0.8) for 3 cycles',
+      raisedAt: T0 + 20_000,
+    };
+
+    it('stores predictions and events with telemetry in one numbering, and returns them as written', async () => {
+      const location = newLocation();
+      const first = await started(location);
+      const band = { p10S: 600, p50S: 1800, p90S: 5400 };
+      await first.write([
+        message('web-01', 1, T0, [cpu(0.5)]),
+        predictions('web-01', 2, T0, [
+          prediction('cpu', 0.01),
+          prediction('filesystem:%2Fvar', 0.35, {
+            ttBand: band,
+            model: { source: 'fleet', runId: 'run-7', version: 'v7' },
+          }),
+        ]),
+        message('web-01', 3, T0 + 10_000, [cpu(0.6)]),
+        raised,
+        predictions('web-01', 5, T0 + 20_000, [
+          prediction('filesystem:%2Fvar', 0.41, { alert: true, ttBand: band }),
+        ]),
+        predictions('db-01', 12, T0, [prediction('memory', 0.2)]),
+      ]);
+      await first.write([resolved]);
+      await first.stop();
+
+      const store = await started(location);
+      const range = { from: T0, to: T0 + 3_600_000, limit: 100 };
+      const web = await store.queryPredictions({ hostId: 'web-01', ...range });
+      assert.deepEqual(
+        web.map((p) => [p.seq, p.timestamp, p.resource, p.probability, p.alert]),
+        [
+          [2, T0, 'cpu', 0.01, false],
+          [2, T0, 'filesystem:%2Fvar', 0.35, false],
+          [5, T0 + 20_000, 'filesystem:%2Fvar', 0.41, true],
+        ],
+      );
+      assert.deepEqual(web[1], {
+        hostId: 'web-01',
+        seq: 2,
+        timestamp: T0,
+        ...prediction('filesystem:%2Fvar', 0.35, {
+          ttBand: band,
+          model: { source: 'fleet', runId: 'run-7', version: 'v7' },
+        }),
+      });
+      assert.equal(web[0]!.ttBand, undefined);
+      const fs = await store.queryPredictions({
+        hostId: 'web-01',
+        resource: 'filesystem:%2Fvar',
+        ...range,
+        limit: 1,
+      });
+      assert.deepEqual(
+        fs.map((p) => p.seq),
+        [5],
+        'the newest under a limit',
+      );
+      assert.deepEqual(await store.queryEvents({ hostId: 'web-01', ...range }), [raised, resolved]);
+      assert.deepEqual(await store.queryEvents({ hostId: 'web-01', ...range, from: T0 + 30_000 }), [
+        resolved,
+      ]);
+      assert.deepEqual(await store.queryEvents({ hostId: 'db-01', ...range }), []);
+      assert.deepEqual(
+        [...(await store.highestSeqPerHost())].sort(),
+        [
+          ['db-01', 12],
+          ['web-01', 9],
+        ],
+        'the highest number counts every kind of message',
+      );
+      assert.equal(await store.countPoints('web-01'), 2, 'points are telemetry only');
     });
 
     it('may be stopped before it was started', async () => {

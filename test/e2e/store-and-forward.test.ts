@@ -105,16 +105,22 @@ async function stopAgent(
 
 /**
  * Reads the store after the aggregator exited and checks that it holds
- * every message 1..lastSeq of the host exactly once: each number present,
- * and no (seq, metric, attributes) row twice.
+ * every message 1..lastSeq of the host exactly once: each number present
+ * (in the telemetry, predictions or events table: they share the
+ * numbering), and no row twice — (seq, metric, attributes) for telemetry,
+ * (seq, resource) for predictions, (seq) for events — nor a number in two
+ * tables.
  */
 async function assertStoredExactlyOnce(dataDir: string, hostId: string, lastSeq: number): Promise<void> {
   const rows = (await queryClosedStore(
     dataDir,
-    `SELECT seq::DOUBLE, count(*)::DOUBLE, count(DISTINCT (metric, attributes))::DOUBLE
-     FROM samples WHERE host_id = $host GROUP BY seq ORDER BY seq`,
+    `SELECT seq::DOUBLE, count(*)::DOUBLE, count(DISTINCT row_key)::DOUBLE, count(DISTINCT kind)::DOUBLE FROM (
+       SELECT seq, 'telemetry' AS kind, metric || attributes AS row_key FROM samples WHERE host_id = $host
+       UNION ALL SELECT seq, 'predictions', resource FROM predictions WHERE host_id = $host
+       UNION ALL SELECT seq, 'events', 'event' FROM events WHERE host_id = $host)
+     GROUP BY seq ORDER BY seq`,
     { host: hostId },
-  )) as Array<[number, number, number]>;
+  )) as Array<[number, number, number, number]>;
   const seqs = rows.map(([seq]) => seq);
   const missing = Array.from({ length: lastSeq }, (_, i) => i + 1).filter((s) => !seqs.includes(s));
   assert.deepEqual(missing, [], 'every sequence number is stored');
@@ -123,7 +129,9 @@ async function assertStoredExactlyOnce(dataDir: string, hostId: string, lastSeq:
     [],
     'nothing beyond what the agent numbered',
   );
-  const doubled = rows.filter(([, points, distinct]) => points !== distinct).map(([seq]) => seq);
+  const doubled = rows
+    .filter(([, points, distinct, kinds]) => points !== distinct || kinds !== 1)
+    .map(([seq]) => seq);
   assert.deepEqual(doubled, [], 'no message is stored twice');
 }
 

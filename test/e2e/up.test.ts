@@ -121,20 +121,29 @@ describe('cloudsense up', () => {
     exitedAt = Date.now();
     assert.equal(exit.code, 0, `clean exit after SIGINT:\n${proc.output}`);
 
-    // Read the closed store directly: every message the agent sent, one to its last, is there.
+    // Read the closed store directly: every message the agent sent, one to its last, is there
+    // (telemetry, and predictions and events when the agent has models: one numbering).
     const rows = (
       await queryClosedStore(
         dataDir,
-        `SELECT count(*)::DOUBLE, count(DISTINCT seq)::DOUBLE, max(seq)::DOUBLE FROM samples
-         WHERE host_id = $host AND metric = 'system.cpu.utilization'`,
+        `SELECT count(*)::DOUBLE, count(DISTINCT seq)::DOUBLE,
+           (SELECT count(DISTINCT seq)::DOUBLE FROM (
+              SELECT seq FROM samples WHERE host_id = $host UNION ALL
+              SELECT seq FROM predictions WHERE host_id = $host UNION ALL
+              SELECT seq FROM events WHERE host_id = $host)),
+           (SELECT max(seq)::DOUBLE FROM (
+              SELECT seq FROM samples WHERE host_id = $host UNION ALL
+              SELECT seq FROM predictions WHERE host_id = $host UNION ALL
+              SELECT seq FROM events WHERE host_id = $host))
+         FROM samples WHERE host_id = $host AND metric = 'system.cpu.utilization'`,
         { host: hostId },
       )
-    )[0] as [number, number, number];
-    const [count, distinctSeq, maxSeq] = rows;
+    )[0] as [number, number, number, number];
+    const [count, distinctSeq, allSeqs, maxSeq] = rows;
     storedAtExit = count;
     assert.ok(storedAtExit >= countBeforeStop, 'nothing stored before the stop went missing');
     assert.equal(distinctSeq, count, 'each message stored once');
-    assert.equal(maxSeq, count, 'sequence numbers 1..N all present: no message lost while stopping');
+    assert.equal(maxSeq, allSeqs, 'sequence numbers 1..N all present: no message lost while stopping');
   });
 
   it('keeps every stored sample across a SIGINT and restart on the same data dir', async () => {

@@ -141,6 +141,31 @@ describe('configuration', () => {
     assert.match(list[0]!.message, /mapping/);
   });
 
+  it('reads the agent’s models and alert settings, with their defaults and problems by path', () => {
+    const defaults = loadConfig(AgentConfigSchema, { env: {} });
+    assert.deepEqual(defaults.agent.alerts, { raiseAfter: 2, resolveAfter: 3, resolveRatio: 0.8 });
+    assert.equal(defaults.agent.models.dir, undefined);
+    const sample = loadConfig(AgentConfigSchema, { file: SAMPLE, env: {} });
+    assert.deepEqual(sample.agent.alerts, defaults.agent.alerts, 'the sample spells out the defaults');
+    const set = loadConfig(AgentConfigSchema, {
+      file: yamlFile('agent:\n  alerts: { raiseAfter: 1, resolveRatio: 0.5 }\n'),
+      env: { CLOUDSENSE_AGENT__MODELS__DIR: '/opt/models' },
+    });
+    assert.deepEqual(set.agent.alerts, { raiseAfter: 1, resolveAfter: 3, resolveRatio: 0.5 });
+    assert.equal(set.agent.models.dir, '/opt/models');
+    const problems = problemsOf(() =>
+      loadConfig(AgentConfigSchema, {
+        file: yamlFile('agent:\n  alerts: { raiseAfter: 0, resolveAfter: 1.5, resolveRatio: 1.2 }\n'),
+        env: {},
+      }),
+    );
+    assert.deepEqual(problems.map((p) => p.path).sort(), [
+      'agent.alerts.raiseAfter',
+      'agent.alerts.resolveAfter',
+      'agent.alerts.resolveRatio',
+    ]);
+  });
+
   it('checks the broker URL scheme', () => {
     const problems = problemsOf(() =>
       loadConfig(AgentConfigSchema, { env: { CLOUDSENSE_BROKER_URL: 'http://example:1883' } }),

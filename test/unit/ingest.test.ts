@@ -66,3 +66,74 @@ describe('telemetry ingest', () => {
     assert.deepEqual(statuses, [status]);
   });
 });
+
+describe('predictions and events ingest', () => {
+  const predictions = {
+    schemaVersion: 1,
+    hostId: 'web-01',
+    seq: 8,
+    timestamp: 1_790_000_000_000,
+    predictions: [
+      {
+        resource: 'memory',
+        probability: 0.01,
+        alert: false,
+        threshold: 0.3,
+        horizonS: 1800,
+        model: { source: 'bundled', runId: 'r1' },
+      },
+    ],
+  };
+  const event = {
+    schemaVersion: 1,
+    hostId: 'web-01',
+    seq: 9,
+    timestamp: 1_790_000_000_000,
+    type: 'alert.raised',
+    reason: 'risk_above_threshold',
+    resource: 'memory',
+    probability: 0.4,
+    threshold: 0.3,
+    detail: 'probability 0.400 ≥ threshold 0.300 for 2 cycles',
+  };
+
+  it('validates them like telemetry, and de-duplicates all three kinds in one numbering', () => {
+    const passed: Array<{ seq: number }> = [];
+    const seen = new Set<number>();
+    const ingest = new TelemetryIngest({
+      maxPayloadBytes: 4096,
+      onTelemetry: (m) => passed.push(m),
+      onPredictions: (m) => passed.push(m),
+      onEvent: (m) => passed.push(m),
+      onStatus: () => undefined,
+      admit: (m) => !seen.has(m.seq) && seen.add(m.seq) !== undefined,
+      log: pino({ level: 'silent' }),
+    });
+    const p = 'cloudsense/v1/hosts/web-01/predictions';
+    const e = 'cloudsense/v1/hosts/web-01/events';
+    ingest.handleTelemetry(topic, buf(valid));
+    ingest.handlePredictions(p, buf(predictions));
+    ingest.handleEvent(e, buf(event));
+    ingest.handlePredictions(p, buf(predictions));
+    ingest.handleEvent(e, buf({ ...event, seq: 7 }));
+    assert.deepEqual(
+      passed.map((m) => m.seq),
+      [7, 8, 9],
+    );
+    assert.equal(ingest.stats().duplicate, 2);
+
+    ingest.handlePredictions(p, buf({ ...predictions, seq: 10, hostId: 'db-01' }));
+    ingest.handlePredictions(p, buf({ ...predictions, seq: 11, predictions: [{ resource: 'memory' }] }));
+    ingest.handleEvent(e, buf({ ...event, seq: 12, type: 'alert.unknown' }));
+    ingest.handleEvent(e, buf('not json'));
+    ingest.handleEvent(e, Buffer.alloc(5000, 0x20));
+    assert.deepEqual(ingest.stats().dropped, {
+      malformed: 1,
+      invalid: 2,
+      host_mismatch: 1,
+      oversized: 1,
+      bad_topic: 0,
+    });
+    assert.equal(passed.length, 3);
+  });
+});

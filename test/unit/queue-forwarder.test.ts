@@ -29,13 +29,16 @@ async function setup(count: number, options: Partial<ForwarderOptions> & { manua
     fsyncIntervalMs: 1000,
   });
   await queue.start();
-  for (let i = 0; i < count; i++) await queue.append((seq) => Buffer.from(JSON.stringify({ seq })));
+  // Tags cycle 0, 1, 2 (telemetry, predictions, events in the agent): the forwarder passes each one on.
+  for (let i = 0; i < count; i++) await queue.append((seq) => Buffer.from(JSON.stringify({ seq })), i % 3);
   const sent: number[] = [];
+  const tags: number[] = [];
   const pendingAcks: Array<() => void> = [];
   const forwarder = new QueueForwarder({
     queue,
-    send: (payload) => {
+    send: (payload, tag) => {
       sent.push(seqOf(payload));
+      tags.push(tag);
       if (!options.manualAcks) return Promise.resolve();
       return new Promise<void>((resolve) => pendingAcks.push(resolve));
     },
@@ -48,19 +51,20 @@ async function setup(count: number, options: Partial<ForwarderOptions> & { manua
     forwarder.stop();
     await queue.stop();
   });
-  return { queue, forwarder, sent, pendingAcks };
+  return { queue, forwarder, sent, tags, pendingAcks };
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('queue forwarder', () => {
   it('publishes nothing until connected, then everything in order; confirmations trim the queue', async () => {
-    const { queue, forwarder, sent } = await setup(10);
+    const { queue, forwarder, sent, tags } = await setup(10);
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(sent, []);
     forwarder.connected();
     await waitFor('ten published', () => (sent.length === 10 ? true : undefined), 2000, 5);
     assert.deepEqual(sent, range(1, 10));
+    assert.deepEqual(tags, [0, 1, 2, 0, 1, 2, 0, 1, 2, 0], 'each with its record’s tag');
     const settled = forwarder.settled(2000);
     await forwarder.acknowledged(10, false);
     assert.equal(await settled, true);
@@ -116,11 +120,11 @@ describe('queue forwarder', () => {
     assert.equal(queue.confirmedSeq, 100);
     const records = await queue.read(1, 10);
     assert.deepEqual(
-      records.map((r) => [r.seq, seqOf(r.payload)]),
+      records.map((r) => [r.seq, seqOf(r.payload), r.tag]),
       [
-        [101, 101],
-        [102, 102],
-        [103, 103],
+        [101, 101, 0],
+        [102, 102, 1],
+        [103, 103, 2],
       ],
     );
     forwarder.connected();

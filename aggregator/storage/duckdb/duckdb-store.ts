@@ -1,9 +1,30 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DuckDBInstance, DuckDBTimestampMillisecondsValue, type DuckDBConnection } from '@duckdb/node-api';
+import {
+  DuckDBInstance,
+  DuckDBTimestampMillisecondsValue,
+  type DuckDBAppender,
+  type DuckDBConnection,
+} from '@duckdb/node-api';
 import { BusyError, CloudSenseError, errorMessage } from '../../../shared/errors.js';
+import type { EventMessage } from '../../../shared/wire/events.js';
+import { byTopicKind, type SequencedMessage } from '../../../shared/wire/sequenced.js';
 import { attributesKey, type MetricPoint, type TelemetryMessage } from '../../../shared/wire/telemetry.js';
-import type { HostSnapshot, Series, SeriesQuery, TelemetryStore } from '../telemetry-store.js';
+import type {
+  HostRecordQuery,
+  HostSnapshot,
+  Series,
+  SeriesQuery,
+  StoredPrediction,
+  TelemetryStore,
+} from '../telemetry-store.js';
+import {
+  FORECAST_SCHEMA,
+  appendEvent,
+  appendPredictions,
+  queryEvents,
+  queryPredictions,
+} from './forecast-tables.js';
 
 export interface DuckDbStoreOptions {
   /** Path of the database file. */
@@ -27,7 +48,8 @@ CREATE TABLE IF NOT EXISTS samples (
 
 /**
  * Telemetry in an embedded DuckDB file: one row per metric point, attributes
- * as canonical JSON. Only one process may hold the file; a second one gets a
+ * as canonical JSON; predictions and events in their own tables
+ * (forecast-tables.ts). A batch is written in one transaction. Only one process may hold the file; a second one gets a
  * BusyError naming the holder.
  */
 export class DuckDbTelemetryStore implements TelemetryStore {
@@ -66,6 +88,7 @@ export class DuckDbTelemetryStore implements TelemetryStore {
     }
     this.connection = await this.instance.connect();
     await this.connection.run(SCHEMA);
+    await this.connection.run(FORECAST_SCHEMA);
   }
 
   async stop(): Promise<void> {
@@ -80,38 +103,42 @@ export class DuckDbTelemetryStore implements TelemetryStore {
     this.instance = undefined;
   }
 
-  write(batch: readonly TelemetryMessage[]): Promise<void> {
+  write(batch: readonly SequencedMessage[]): Promise<void> {
     const run = this.writeChain.then(() => this.append(batch));
     this.writeChain = run.catch(() => undefined);
     return run;
   }
 
-  private async append(batch: readonly TelemetryMessage[]): Promise<void> {
+  /** One transaction over all three tables: a batch that fails leaves nothing behind, so its retry cannot double rows. */
+  private async append(batch: readonly SequencedMessage[]): Promise<void> {
     const connection = this.requireConnection();
     if (batch.length === 0) return;
-    const appender = await connection.createAppender('samples');
+    const { telemetry, predictions, events } = byTopicKind(batch);
+    await connection.run('BEGIN TRANSACTION');
     try {
-      for (const message of batch) {
-        const ts = new DuckDBTimestampMillisecondsValue(BigInt(message.timestamp));
-        const seq = BigInt(message.seq);
-        for (const point of message.metrics) {
-          appender.appendVarchar(message.hostId);
-          appender.appendUBigInt(seq);
-          appender.appendTimestampMilliseconds(ts);
-          appender.appendVarchar(point.name);
-          appender.appendVarchar(attributesKey(point.attributes));
-          appender.appendVarchar(point.unit);
-          appender.appendDouble(point.value);
-          appender.endRow();
-        }
-      }
-      // Closing the appender flushes and commits the rows in one transaction.
-      appender.closeSync();
+      if (telemetry.length > 0)
+        await this.appendTo('samples', (a) => telemetry.forEach((m) => appendSamples(a, m)));
+      if (predictions.length > 0)
+        await this.appendTo('predictions', (a) => predictions.forEach((m) => appendPredictions(a, m)));
+      if (events.length > 0) await this.appendTo('events', (a) => events.forEach((m) => appendEvent(a, m)));
+      await connection.run('COMMIT');
     } catch (err) {
-      appender.clear();
+      await connection.run('ROLLBACK').catch(() => undefined);
       throw new CloudSenseError('STORE_WRITE_FAILED', `DuckDB write failed: ${errorMessage(err)}`, {
         cause: err,
       });
+    }
+  }
+
+  private async appendTo(table: string, fill: (appender: DuckDBAppender) => void): Promise<void> {
+    const appender = await this.requireConnection().createAppender(table);
+    try {
+      fill(appender);
+      // Closing the appender flushes its rows into the open transaction.
+      appender.closeSync();
+    } catch (err) {
+      appender.clear();
+      throw err;
     }
   }
 
@@ -170,10 +197,22 @@ export class DuckDbTelemetryStore implements TelemetryStore {
     return [...hosts.values()];
   }
 
+  queryPredictions(query: HostRecordQuery): Promise<StoredPrediction[]> {
+    return queryPredictions(this.requireConnection(), query);
+  }
+
+  queryEvents(query: HostRecordQuery): Promise<EventMessage[]> {
+    return queryEvents(this.requireConnection(), query);
+  }
+
   async highestSeqPerHost(): Promise<Map<string, number>> {
     const connection = this.requireConnection();
     const reader = await connection.runAndReadAll(
-      'SELECT host_id, max(seq)::DOUBLE FROM samples WHERE seq > 0 GROUP BY host_id',
+      `SELECT host_id, max(seq)::DOUBLE FROM (
+         SELECT host_id, seq FROM samples UNION ALL
+         SELECT host_id, seq FROM predictions UNION ALL
+         SELECT host_id, seq FROM events)
+       WHERE seq > 0 GROUP BY host_id`,
     );
     return new Map(reader.getRowsJS() as Array<[string, number]>);
   }
@@ -192,5 +231,21 @@ export class DuckDbTelemetryStore implements TelemetryStore {
   private requireConnection(): DuckDBConnection {
     if (!this.connection) throw new CloudSenseError('STORE_CLOSED', 'the store is not open');
     return this.connection;
+  }
+}
+
+/** One row per metric point of `message`. */
+function appendSamples(appender: DuckDBAppender, message: TelemetryMessage): void {
+  const ts = new DuckDBTimestampMillisecondsValue(BigInt(message.timestamp));
+  const seq = BigInt(message.seq);
+  for (const point of message.metrics) {
+    appender.appendVarchar(message.hostId);
+    appender.appendUBigInt(seq);
+    appender.appendTimestampMilliseconds(ts);
+    appender.appendVarchar(point.name);
+    appender.appendVarchar(attributesKey(point.attributes));
+    appender.appendVarchar(point.unit);
+    appender.appendDouble(point.value);
+    appender.endRow();
   }
 }

@@ -1,0 +1,89 @@
+/**
+ * Loads a directory of exhaustion models (layout in
+ * shared/inference/model-files.ts) for the agent: one model per resource
+ * kind that has a file. A model that cannot be loaded (damaged, built for
+ * another feature schema, or for another kind) is reported and skipped: the
+ * agent keeps sending telemetry without predictions for that kind.
+ */
+import { existsSync } from 'node:fs';
+import { ConfigError, errorMessage } from '../../shared/errors.js';
+import { ForecastModel, TimeToExhaustionBand } from '../../shared/inference/forecast-model.js';
+import { modelFilesIn, type ModelFiles } from '../../shared/inference/model-files.js';
+import type { Logger } from '../../shared/log.js';
+import {
+  RESOURCE_KINDS,
+  type ResourceKind,
+  isResourceKind,
+  parseResourceId,
+} from '../../shared/resources/resource-id.js';
+import type { ModelSource } from '../../shared/wire/predictions.js';
+import type { ServingModel } from './model-set.js';
+
+/**
+ * The models found in `dir`, by kind. A configured directory that does not
+ * exist stops start-up; the default (bundled) one may be absent.
+ */
+export async function loadModelDir(
+  dir: string | undefined,
+  options: { configured: boolean; source: ModelSource; log: Logger },
+): Promise<Map<ResourceKind, ServingModel>> {
+  const { log } = options;
+  const loaded = new Map<ResourceKind, ServingModel>();
+  if (dir === undefined || !existsSync(dir)) {
+    if (options.configured) {
+      throw new ConfigError([{ path: 'agent.models.dir', message: `no such directory: ${dir}` }]);
+    }
+    log.warn({ dir }, 'no bundled models; the agent sends telemetry without predictions');
+    return loaded;
+  }
+  for (const kind of RESOURCE_KINDS) {
+    const files = modelFilesIn(dir, kind);
+    if (!files) continue;
+    try {
+      loaded.set(kind, await loadServingModel(kind, files, options.source));
+    } catch (err) {
+      log.error(
+        { kind, path: files.model, err: errorMessage(err) },
+        'cannot load the model; no predictions for this kind',
+      );
+    }
+  }
+  return loaded;
+}
+
+/** One kind's model and, when its files are there, its time-to-exhaustion band. */
+export async function loadServingModel(
+  kind: ResourceKind,
+  files: ModelFiles,
+  source: ModelSource,
+): Promise<ServingModel> {
+  const forecast = await ForecastModel.load(files.model);
+  const trainedFor = forecast.metadata.resource;
+  if (trainedFor !== undefined && kindOf(trainedFor) !== kind) {
+    await forecast.release();
+    throw new Error(`the model was trained for ${trainedFor}, not ${kind}`);
+  }
+  let band: TimeToExhaustionBand | undefined;
+  try {
+    if (files.band) band = await TimeToExhaustionBand.load(files.band);
+  } catch (err) {
+    await forecast.release();
+    throw new Error(`time-to-exhaustion band: ${errorMessage(err)}`, { cause: err });
+  }
+  const { trainingRunId, modelVersion } = forecast.metadata;
+  return {
+    forecast,
+    band,
+    ref: { source, runId: trainingRunId, ...(modelVersion ? { version: modelVersion } : {}) },
+  };
+}
+
+/** The kind of a model's `resource` metadata: a kind, or a resource id. */
+function kindOf(resource: string): ResourceKind | undefined {
+  if (isResourceKind(resource)) return resource;
+  try {
+    return parseResourceId(resource).kind;
+  } catch {
+    return undefined;
+  }
+}
