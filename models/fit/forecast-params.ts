@@ -28,10 +28,11 @@ export const DEFAULT_FORECAST_PARAMS: GbdtParamsInput = {
 export const FORECAST_VALID_FRACTION = 0.2;
 
 /**
- * One training row per series every this long: a sixtieth of the horizon,
- * between 1 and 5 minutes. Rows closer than that share almost all of their
- * features and their horizon, so they add cost, not information.
+ * One training row per series every this long: a thirtieth of the horizon,
+ * between 1 and 5 minutes (1 min for 30 min, 2 min for 1 h, 5 min for 6 h).
+ * Rows closer than that share almost all of their features and their
+ * horizon, so they add cost, not information.
  */
 export function trainingStepMs(exhaustion: Pick<ExhaustionDefinition, 'horizonMs'>): number {
-  return Math.min(5 * 60_000, Math.max(60_000, Math.round(exhaustion.horizonMs / 60)));
+  return Math.min(5 * 60_000, Math.max(60_000, Math.round(exhaustion.horizonMs / 30)));
 }

@@ -1,0 +1,198 @@
+/**
+ * Model cards of the bundled baseline models, and docs/model-quality.md:
+ * what each model was trained on, with which parameters, and how it fares
+ * against today's rules on fleets it has never seen.
+ */
+import { describeExhaustion, type ExhaustionDefinition } from '../../shared/resources/exhaustion.js';
+import { evaluationTableCells, formatRatio } from '../evaluation/evaluation-table.js';
+import type { ContenderEvaluation, ForecastEvaluation } from '../evaluation/forecast-evaluation.js';
+import type { GbdtParams } from '../gbdt/params.js';
+
+/** The product's bar for an exhaustion forecast. */
+export const QUALITY_BAR = { rocAuc: 0.89, precision: 0.86, recall: 0.83 } as const;
+
+export interface BaselineCard {
+  kind: string;
+  exhaustion: ExhaustionDefinition;
+  onnxSha256: string;
+  onnxBytes: number;
+  trees: number;
+  params: GbdtParams;
+  operatingThreshold: number;
+  /** Metrics on the training fleets' validation period. */
+  validation: Record<string, number>;
+  /** Held-out fleets: the model and the rules. */
+  evaluation: ForecastEvaluation;
+  topFeatures: Array<{ feature: string; share: number }>;
+  /** Time-to-exhaustion band models: validation pinball loss (ln s) and coverage (ideal: alpha). */
+  band?: Array<{ name: string; trees: number; pinball: number; coverage: number }> | undefined;
+  data: {
+    hosts: number;
+    days: number;
+    trainSeeds: number[];
+    testSeeds: number[];
+    intervalSeconds: number;
+    startMs: number;
+    evaluationStepMs: number;
+    trainRows: number;
+    trainPositives: number;
+    validRows: number;
+    validPositives: number;
+    splitAt: string;
+  };
+  featureSchemaHash: string;
+  version: string;
+}
+
+/** How a card's model stands against the bar and the rules. */
+export interface Verdict {
+  hasEvents: boolean;
+  rocAuc: boolean;
+  /** Precision > 0.86 at some threshold with recall > 0.83. */
+  precisionAtRecall: boolean;
+  /** Beats every rule on PR-AUC. */
+  beatsRules: boolean;
+  meetsBar: boolean;
+}
+
+export function verdictOf(evaluation: ForecastEvaluation): Verdict {
+  const model = modelOf(evaluation);
+  const rules = evaluation.contenders.filter((c) => c.kind === 'rule');
+  const hasEvents = evaluation.positives > 0;
+  const rocAuc = (model.rocAuc ?? 0) > QUALITY_BAR.rocAuc;
+  const par = model.precisionAtRecall;
+  const precisionAtRecall =
+    par !== null && par.precision > QUALITY_BAR.precision && par.recall > QUALITY_BAR.recall - 1e-12;
+  const beatsRules = rules.every((r) => (model.prAuc ?? 0) > (r.prAuc ?? 0));
+  return {
+    hasEvents,
+    rocAuc,
+    precisionAtRecall,
+    beatsRules,
+    meetsBar: hasEvents && rocAuc && precisionAtRecall && beatsRules,
+  };
+}
+
+function modelOf(evaluation: ForecastEvaluation): ContenderEvaluation {
+  const model = evaluation.contenders.find((c) => c.kind === 'model');
+  if (!model) throw new Error('evaluation without a model');
+  return model;
+}
+
+function markdownTable(evaluation: ForecastEvaluation): string {
+  const { head, body } = evaluationTableCells(evaluation);
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...body.map(line)].join('\n');
+}
+
+const yesNo = (ok: boolean) => (ok ? 'yes' : '**no**');
+
+export function renderModelCard(card: BaselineCard): string {
+  const d = card.data;
+  const e = card.evaluation;
+  const v = verdictOf(e);
+  const model = modelOf(e);
+  const p = card.params;
+  return `# Baseline model: ${card.kind}
+
+The exhaustion forecast CloudSense agents use for **${card.kind}** until the
+aggregator has trained a fleet model. Output: the probability that the
+resource is exhausted (${describeExhaustion(card.exhaustion)}) — an event
+starts within the horizon. File: \`${card.kind}.onnx\` (${card.onnxBytes} bytes,
+SHA-256 \`${card.onnxSha256}\`), ${card.trees} trees, feature schema
+\`${card.featureSchemaHash.slice(0, 16)}…\`, built by CloudSense ${card.version}.
+
+Operating threshold: alert at probability ≥ **${card.operatingThreshold.toFixed(4)}**
+(best F1 on the validation period).
+
+## Data
+
+Simulated fleets (\`cloudsense simulate\`, every profile): ${d.hosts} hosts ×
+${d.days} days at ${d.intervalSeconds} s per seed; training seeds
+${d.trainSeeds.join(', ')}, one row per series every ${d.evaluationStepMs / 1000} s.
+Training rows ${d.trainRows} (${d.trainPositives} positive) before
+${d.splitAt}; validation rows ${d.validRows} (${d.validPositives} positive)
+from then on (early stopping and the operating threshold).
+
+Held out: seeds ${d.testSeeds.join(', ')} — other hosts, other workload
+draws, never seen in training: ${e.rows} rows, ${e.positives} positive,
+${e.events} exhaustion events.
+
+## Parameters
+
+objective ${p.objective}, learning rate ${p.learningRate}, ${p.numLeaves} leaves,
+min ${p.minDataInLeaf} rows per leaf, L2 ${p.lambdaL2}, feature fraction
+${p.featureFraction}, early stopping after ${p.earlyStoppingRounds} rounds
+(kept ${card.trees} trees), seed ${p.seed}.
+
+## Evaluation on the held-out fleets
+
+${markdownTable(e)}
+
+- ROC-AUC > ${QUALITY_BAR.rocAuc}: ${yesNo(v.rocAuc)} (${formatRatio(model.rocAuc)})
+- precision > ${QUALITY_BAR.precision} at recall > ${QUALITY_BAR.recall}: ${yesNo(v.precisionAtRecall)} (${formatRatio(model.precisionAtRecall?.precision ?? null)})
+- beats every rule on PR-AUC: ${yesNo(v.beatsRules)}
+
+Validation period (training fleets): ROC-AUC ${formatRatio(card.validation.auc ?? null)},
+PR-AUC ${formatRatio(card.validation.pr_auc ?? null)}.
+
+## Time-to-exhaustion band
+
+${
+  card.band
+    ? `P10/P50/P90 of the time until the exhaustion starts, for rows where one comes within a week
+(\`${card.kind}.tte_p10.onnx\`, \`…p50\`, \`…p90\`; target ln seconds). Validation coverage
+(share of true times at or below each quantile; ideal 0.10 / 0.50 / 0.90):
+${card.band.map((q) => `${q.name} ${q.coverage.toFixed(3)} (${q.trees} trees)`).join(', ')}.`
+    : 'None: too few rows with a known time to exhaustion.'
+}
+
+## Most used features (share of split gain)
+
+${card.topFeatures.map((f) => `- \`${f.feature}\` ${(f.share * 100).toFixed(1)} %`).join('\n')}
+
+## Reproduce
+
+\`\`\`
+npm run train:baseline -- --kinds ${card.kind}
+\`\`\`
+`;
+}
+
+export function renderQualityDoc(cards: readonly BaselineCard[]): string {
+  const rows = cards.map((c) => {
+    const m = modelOf(c.evaluation);
+    const v = verdictOf(c.evaluation);
+    const bestRule = c.evaluation.contenders
+      .filter((r) => r.kind === 'rule')
+      .reduce((a, b) => ((b.prAuc ?? 0) > (a.prAuc ?? 0) ? b : a));
+    return `| ${c.kind} | ${c.evaluation.events} | ${formatRatio(m.rocAuc)} | ${formatRatio(m.prAuc)} | ${formatRatio(m.precisionAtRecall?.precision ?? null)} | ${bestRule.name} ${formatRatio(bestRule.prAuc)} | ${v.meetsBar ? 'yes' : '**no**'} |`;
+  });
+  return `# Model quality
+
+Generated by \`npm run train:baseline\` (models/baseline/train-baseline.ts);
+do not edit by hand. Each bundled model is trained on simulated fleets and
+judged on fleets from **other seeds** (hosts, workloads and events it has
+never seen), against the rules people use today, on the same rows:
+Prometheus node-mixin \`predict_linear\`, "free ÷ fill rate" (Netdata's
+\`out_of_disk_space_time\`) and a static threshold (models/baselines/rules.ts).
+Metric definitions: [labels.md](labels.md) and \`cloudsense evaluate --help\`.
+
+The bar: ROC-AUC > ${QUALITY_BAR.rocAuc}, precision > ${QUALITY_BAR.precision} at
+recall > ${QUALITY_BAR.recall} (P@R column), and a PR-AUC above every rule's.
+
+| resource | held-out events | ROC-AUC | PR-AUC | P@R≥0.83 | best rule (PR-AUC) | meets the bar |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+${cards
+  .map(
+    (c) => `## ${c.kind} (${describeExhaustion(c.exhaustion)})
+
+${markdownTable(c.evaluation)}
+
+Model card: [models/baseline/${c.kind}.md](../models/baseline/${c.kind}.md).`,
+  )
+  .join('\n\n')}
+`;
+}

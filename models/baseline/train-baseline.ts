@@ -1,0 +1,248 @@
+/**
+ * Builds the bundled baseline models (`npm run train:baseline`): one
+ * exhaustion forecast per resource kind, trained on simulated fleets and
+ * judged on fleets from other seeds against today's rules. Writes, under
+ * models/baseline/: `<kind>.onnx`, its model card `<kind>.md`, and
+ * `manifest.json`; and the figures to docs/model-quality.md.
+ *
+ * Deterministic: the same seeds and settings give the same models. Takes
+ * tens of minutes on two cores; `--kinds` builds a subset.
+ *
+ *   node --import tsx models/baseline/train-baseline.ts [--kinds cpu,memory] [--hosts 50] [--days 21]
+ *     [--train-seeds 1,2] [--test-seeds 1001,1002] [--out models/baseline] [--docs docs/model-quality.md]
+ *     [--dry-run]   (train and evaluate, write nothing)
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createHash } from 'node:crypto';
+import { FEATURE_SCHEMA } from '../../shared/features/schema.js';
+import { ForecastModel } from '../../shared/inference/forecast-model.js';
+import {
+  DEFAULT_EXHAUSTION,
+  describeExhaustion,
+  resolveExhaustion,
+} from '../../shared/resources/exhaustion.js';
+import { RESOURCE_KINDS, type ResourceKind, parseResourceId } from '../../shared/resources/resource-id.js';
+import { PACKAGE_ROOT, VERSION } from '../../shared/version.js';
+import { type SimulatedSeries, simulateFleetSeries } from '../../simulator/history/fleet-series.js';
+import { buildExhaustionDataset, buildTimeSplit, type DatasetSeries } from '../dataset/index.js';
+import { evaluateModelAndRules } from '../evaluation/evaluate-model.js';
+import { formatEvaluationTable } from '../evaluation/evaluation-table.js';
+import type { ForecastEvaluation } from '../evaluation/forecast-evaluation.js';
+import { fitModel } from '../fit/fit-model.js';
+import { fitTteBand } from '../fit/tte-band.js';
+import { exportGbdtToOnnx } from '../onnx/export.js';
+import { DEFAULT_FORECAST_PARAMS, FORECAST_VALID_FRACTION, trainingStepMs } from '../fit/forecast-params.js';
+import type { GbdtParamsInput } from '../gbdt/params.js';
+import { FileRunRegistry } from '../tracking/index.js';
+import { type BaselineCard, renderModelCard, renderQualityDoc } from './model-card.js';
+
+/** Monday 2025-03-03 00:00 UTC: simulated histories start on a week boundary. */
+const START_MS = Date.parse('2025-03-03T00:00:00Z');
+const INTERVAL_SECONDS = 60;
+
+/** Per-kind settings over DEFAULT_FORECAST_PARAMS (kept small: the defaults are what `cloudsense train` uses). */
+const KIND_PARAMS: Partial<Record<ResourceKind, GbdtParamsInput>> = {};
+
+const { values: args } = parseArgs({
+  options: {
+    kinds: { type: 'string', default: RESOURCE_KINDS.join(',') },
+    hosts: { type: 'string', default: '50' },
+    days: { type: 'string', default: '21' },
+    'train-seeds': { type: 'string', default: '1,2' },
+    'test-seeds': { type: 'string', default: '1001,1002' },
+    out: { type: 'string', default: join(PACKAGE_ROOT ?? '.', 'models', 'baseline') },
+    docs: { type: 'string', default: join(PACKAGE_ROOT ?? '.', 'docs', 'model-quality.md') },
+    'dry-run': { type: 'boolean', default: false },
+  },
+});
+
+const kinds = args.kinds.split(',').map((k) => {
+  if (!(RESOURCE_KINDS as readonly string[]).includes(k)) throw new Error(`--kinds: unknown kind ${k}`);
+  return k as ResourceKind;
+});
+const seedsOf = (text: string) => text.split(',').map((s) => Number.parseInt(s, 10));
+const settings = {
+  hosts: Number.parseInt(args.hosts, 10),
+  days: Number.parseInt(args.days, 10),
+  trainSeeds: seedsOf(args['train-seeds']),
+  testSeeds: seedsOf(args['test-seeds']),
+  intervalSeconds: INTERVAL_SECONDS,
+  startMs: START_MS,
+};
+
+function log(line: string): void {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+}
+
+function simulate(seeds: number[], prefix: string): SimulatedSeries[] {
+  return seeds.flatMap((seed) => {
+    const started = Date.now();
+    const fleet = simulateFleetSeries({
+      hosts: settings.hosts,
+      seed,
+      days: settings.days,
+      intervalSeconds: settings.intervalSeconds,
+      startMs: settings.startMs,
+      hostPrefix: `${prefix}${seed}`,
+    });
+    log(
+      `simulated seed ${seed}: ${fleet.series.length} series, ${fleet.events.length} events (${Date.now() - started} ms)`,
+    );
+    return fleet.series;
+  });
+}
+
+function seriesOf(all: readonly SimulatedSeries[], kind: ResourceKind): DatasetSeries[] {
+  return all
+    .filter((s) => parseResourceId(s.resourceId).kind === kind)
+    .map((s) => ({ ...s, exhaustion: resolveExhaustion({}, s.resourceId) }));
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+async function main(): Promise<void> {
+  const out = resolve(args.out);
+  const registryDir = await mkdtemp(join(tmpdir(), 'cloudsense-baseline-'));
+  const registry = new FileRunRegistry(registryDir);
+  log(
+    `training ${kinds.join(', ')} on seeds ${settings.trainSeeds.join(',')}, judging on ${settings.testSeeds.join(',')}`,
+  );
+  const trainFleet = simulate(settings.trainSeeds, 'train');
+  const testFleet = simulate(settings.testSeeds, 'test');
+  const cards: BaselineCard[] = [];
+  try {
+    for (const kind of kinds) {
+      const exhaustion = DEFAULT_EXHAUSTION[kind];
+      const stepMs = trainingStepMs(exhaustion);
+      const trainSeries = seriesOf(trainFleet, kind);
+      const split = buildTimeSplit(trainSeries, {
+        validFraction: FORECAST_VALID_FRACTION,
+        evaluationStepMs: stepMs,
+      });
+      const test = buildExhaustionDataset(seriesOf(testFleet, kind), { evaluationStepMs: stepMs });
+      log(
+        `${kind}: ${split.train.numRows} train rows (${split.train.counts.positives}+), ${split.valid.numRows} valid ` +
+          `(${split.valid.counts.positives}+), ${test.numRows} held-out (${test.counts.positives}+)`,
+      );
+      if (split.train.counts.positives === 0) {
+        log(`${kind}: no exhaustion in the training fleets; no model`);
+        continue;
+      }
+      const params = { ...DEFAULT_FORECAST_PARAMS, ...KIND_PARAMS[kind] };
+      const fit = await fitModel({
+        name: `baseline ${kind}`,
+        train: split.train,
+        valid: split.valid,
+        params,
+        registry,
+        featureSchemaHash: split.train.featureSchemaHash,
+        tags: { resource: kind, purpose: 'bundled baseline' },
+        forecast: { resource: kind, exhaustion },
+      });
+      const model = await ForecastModel.load(fit.onnx);
+      let evaluation: ForecastEvaluation;
+      try {
+        evaluation = await evaluateModelAndRules(model, test);
+      } finally {
+        await model.release();
+      }
+      process.stdout.write(
+        `\n${kind} (${describeExhaustion(exhaustion)}), held-out fleets:\n${formatEvaluationTable(evaluation)}\n`,
+      );
+      const gain = importanceOf(fit);
+      cards.push({
+        kind,
+        exhaustion,
+        onnxSha256: sha256(fit.onnx),
+        onnxBytes: fit.onnx.byteLength,
+        trees: fit.model.trees.length,
+        params: fit.params,
+        operatingThreshold: fit.metrics.operating_threshold ?? 0.5,
+        validation: fit.metrics,
+        evaluation,
+        topFeatures: gain.slice(0, 10),
+        data: {
+          ...settings,
+          evaluationStepMs: stepMs,
+          trainRows: split.train.numRows,
+          trainPositives: split.train.counts.positives,
+          validRows: split.valid.numRows,
+          validPositives: split.valid.counts.positives,
+          splitAt: new Date(split.splitAtMs).toISOString(),
+        },
+        featureSchemaHash: FEATURE_SCHEMA.hash,
+        version: VERSION,
+      });
+      const band = fitTteBand(split.train, split.valid);
+      if (band.band) {
+        log(
+          `${kind}: time-to-exhaustion band on ${band.rows.train} rows, validation coverage ` +
+            band.band.map((q) => `${q.name} ${q.metrics.coverage.toFixed(2)}`).join(', '),
+        );
+      }
+      cards.at(-1)!.band = band.band?.map((q) => ({
+        name: q.name,
+        trees: q.model.trees.length,
+        ...q.metrics,
+      }));
+      if (!args['dry-run']) {
+        await mkdir(out, { recursive: true });
+        await writeFile(join(out, `${kind}.onnx`), fit.onnx);
+        for (const q of band.band ?? []) {
+          const onnx = exportGbdtToOnnx(q.model, {
+            featureSchemaHash: split.train.featureSchemaHash,
+            trainingRunId: fit.run.runId,
+          });
+          await writeFile(join(out, `${kind}.tte_${q.name}.onnx`), onnx);
+        }
+        await writeFile(join(out, `${kind}.md`), renderModelCard(cards.at(-1)!));
+      }
+    }
+    if (!args['dry-run']) await writeManifestAndDocs(out, cards);
+  } finally {
+    await rm(registryDir, { recursive: true, force: true });
+  }
+}
+
+function importanceOf(fit: Awaited<ReturnType<typeof fitModel>>): Array<{ feature: string; share: number }> {
+  const gains = fit.model.featureNames.map((feature, i) => ({ feature, gain: gainOf(fit, i) }));
+  const total = gains.reduce((s, g) => s + g.gain, 0) || 1;
+  return gains
+    .sort((a, b) => b.gain - a.gain)
+    .filter((g) => g.gain > 0)
+    .map((g) => ({ feature: g.feature, share: g.gain / total }));
+}
+
+function gainOf(fit: Awaited<ReturnType<typeof fitModel>>, feature: number): number {
+  let gain = 0;
+  for (const tree of fit.model.trees) {
+    for (let n = 0; n < tree.feature.length; n++) if (tree.feature[n] === feature) gain += tree.gain[n] ?? 0;
+  }
+  return gain;
+}
+
+/** manifest.json keeps the cards of kinds not rebuilt this time. */
+async function writeManifestAndDocs(out: string, built: BaselineCard[]): Promise<void> {
+  const manifestPath = join(out, 'manifest.json');
+  let previous: Record<string, BaselineCard> = {};
+  try {
+    previous = (JSON.parse(await readFile(manifestPath, 'utf8')) as { models: Record<string, BaselineCard> })
+      .models;
+  } catch {
+    // first build
+  }
+  const models: Record<string, BaselineCard> = { ...previous };
+  for (const card of built) models[card.kind] = card;
+  const ordered = RESOURCE_KINDS.flatMap((k) => (models[k] ? [models[k]] : []));
+  await writeFile(
+    manifestPath,
+    `${JSON.stringify({ featureSchemaHash: FEATURE_SCHEMA.hash, models: Object.fromEntries(ordered.map((c) => [c.kind, c])) }, (_k, v: unknown) => (v instanceof Float64Array ? Array.from(v) : v), 2)}\n`,
+  );
+  await writeFile(resolve(args.docs), renderQualityDoc(ordered));
+  log(`wrote ${ordered.length} model cards, ${manifestPath} and ${args.docs}`);
+}
+
+await main();
