@@ -17,14 +17,14 @@ export const METRIC = {
   filesystemUsage: { name: 'system.filesystem.usage', unit: 'By' },
   filesystemLimit: { name: 'system.filesystem.limit', unit: 'By' },
   filesystemUtilization: { name: 'system.filesystem.utilization', unit: '1' },
-  /** Used ÷ total inodes, per mountpoint (attributes as filesystem utilisation). Not collected yet. */
+  /** Used ÷ total inodes, per mountpoint (attributes as filesystem utilisation). Linux only. */
   filesystemInodesUtilization: { name: 'system.filesystem.inodes.utilization', unit: '1' },
-  /** Allocated ÷ maximum open files system-wide (`/proc/sys/fs/file-nr`). Not collected yet. */
+  /** Allocated ÷ maximum open files system-wide (`/proc/sys/fs/file-nr`). Linux only. */
   fileDescriptorUtilization: { name: 'system.linux.file_descriptor.utilization', unit: '1' },
   /**
    * Pressure-stall information (`/proc/pressure/*`), the kernel's avg10 and
    * avg60 as a 0..1 share of wall time (the kernel's percent ÷ 100), with
-   * `ATTR.pressureResource` and `ATTR.pressureScope`. Not collected yet.
+   * `ATTR.pressureResource` and `ATTR.pressureScope`. Linux with PSI only.
    */
   pressureAvg10: { name: 'system.linux.pressure.avg10', unit: '1' },
   pressureAvg60: { name: 'system.linux.pressure.avg60', unit: '1' },
