@@ -34,6 +34,8 @@ export interface BaselineCard {
     intervalSeconds: number;
     startMs: number;
     evaluationStepMs: number;
+    /** More training fleets of the profiles that exhaust this kind. */
+    extraTraining?: { seeds: number[]; profiles: string[] } | undefined;
     trainRows: number;
     trainPositives: number;
     validRows: number;
@@ -109,7 +111,7 @@ Operating threshold: alert at probability ≥ **${card.operatingThreshold.toFixe
 
 Simulated fleets (\`cloudsense simulate\`, every profile): ${d.hosts} hosts ×
 ${d.days} days at ${d.intervalSeconds} s per seed; training seeds
-${d.trainSeeds.join(', ')}, one row per series every ${d.evaluationStepMs / 1000} s.
+${d.trainSeeds.join(', ')}${d.extraTraining ? `, plus seeds ${d.extraTraining.seeds.join(', ')} of only ${d.extraTraining.profiles.join(', ')} hosts (the profiles that exhaust ${card.kind}; exhaustions are rare in a mixed fleet)` : ''}; one row per series every ${d.evaluationStepMs / 1000} s.
 Training rows ${d.trainRows} (${d.trainPositives} positive) before
 ${d.splitAt}; validation rows ${d.validRows} (${d.validPositives} positive)
 from then on (early stopping and the operating threshold).

@@ -16,6 +16,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import * as prettier from 'prettier';
 import { createHash } from 'node:crypto';
 import { FEATURE_SCHEMA } from '../../shared/features/schema.js';
 import { ForecastModel } from '../../shared/inference/forecast-model.js';
@@ -27,6 +28,7 @@ import {
 import { RESOURCE_KINDS, type ResourceKind, parseResourceId } from '../../shared/resources/resource-id.js';
 import { PACKAGE_ROOT, VERSION } from '../../shared/version.js';
 import { type SimulatedSeries, simulateFleetSeries } from '../../simulator/history/fleet-series.js';
+import type { ProfileName } from '../../simulator/profiles.js';
 import { buildExhaustionDataset, buildTimeSplit, type DatasetSeries } from '../dataset/index.js';
 import { evaluateModelAndRules } from '../evaluation/evaluate-model.js';
 import { formatEvaluationTable } from '../evaluation/evaluation-table.js';
@@ -45,6 +47,17 @@ const INTERVAL_SECONDS = 60;
 
 /** Per-kind settings over DEFAULT_FORECAST_PARAMS (kept small: the defaults are what `cloudsense train` uses). */
 const KIND_PARAMS: Partial<Record<ResourceKind, GbdtParamsInput>> = {};
+
+/**
+ * Extra training fleets for kinds whose exhaustions are rare in a mixed
+ * fleet: hosts of the profiles that exhaust them, on seeds of their own, so
+ * the model sees dozens of episodes instead of a handful. Training data
+ * only: held-out fleets stay the default mix.
+ */
+const EXTRA_TRAINING: Partial<Record<ResourceKind, { seeds: number[]; profiles: ProfileName[] }>> = {
+  inodes: { seeds: [11, 12], profiles: ['spool'] },
+  swap: { seeds: [21, 22], profiles: ['api', 'office', 'worker'] },
+};
 
 const { values: args } = parseArgs({
   options: {
@@ -77,7 +90,7 @@ function log(line: string): void {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 }
 
-function simulate(seeds: number[], prefix: string): SimulatedSeries[] {
+function simulate(seeds: number[], prefix: string, profiles?: ProfileName[]): SimulatedSeries[] {
   return seeds.flatMap((seed) => {
     const started = Date.now();
     const fleet = simulateFleetSeries({
@@ -87,6 +100,7 @@ function simulate(seeds: number[], prefix: string): SimulatedSeries[] {
       intervalSeconds: settings.intervalSeconds,
       startMs: settings.startMs,
       hostPrefix: `${prefix}${seed}`,
+      profiles,
     });
     log(
       `simulated seed ${seed}: ${fleet.series.length} series, ${fleet.events.length} events (${Date.now() - started} ms)`,
@@ -117,7 +131,11 @@ async function main(): Promise<void> {
     for (const kind of kinds) {
       const exhaustion = DEFAULT_EXHAUSTION[kind];
       const stepMs = trainingStepMs(exhaustion);
-      const trainSeries = seriesOf(trainFleet, kind);
+      const extra = EXTRA_TRAINING[kind];
+      const trainSeries = seriesOf(
+        extra ? [...trainFleet, ...simulate(extra.seeds, `extra-${kind}-`, extra.profiles)] : trainFleet,
+        kind,
+      );
       const split = buildTimeSplit(trainSeries, {
         validFraction: FORECAST_VALID_FRACTION,
         evaluationStepMs: stepMs,
@@ -167,6 +185,7 @@ async function main(): Promise<void> {
         data: {
           ...settings,
           evaluationStepMs: stepMs,
+          ...(extra && { extraTraining: extra }),
           trainRows: split.train.numRows,
           trainPositives: split.train.counts.positives,
           validRows: split.valid.numRows,
@@ -191,6 +210,8 @@ async function main(): Promise<void> {
       if (!args['dry-run']) {
         await mkdir(out, { recursive: true });
         await writeFile(join(out, `${kind}.onnx`), fit.onnx);
+        // A band of an earlier build must not outlive a rebuild that has none.
+        for (const q of ['p10', 'p50', 'p90']) await rm(join(out, `${kind}.tte_${q}.onnx`), { force: true });
         for (const q of band.band ?? []) {
           const onnx = exportGbdtToOnnx(q.model, {
             featureSchemaHash: split.train.featureSchemaHash,
@@ -198,7 +219,7 @@ async function main(): Promise<void> {
           });
           await writeFile(join(out, `${kind}.tte_${q.name}.onnx`), onnx);
         }
-        await writeFile(join(out, `${kind}.md`), renderModelCard(cards.at(-1)!));
+        await writeMarkdown(join(out, `${kind}.md`), renderModelCard(cards.at(-1)!));
       }
     }
     if (!args['dry-run']) await writeManifestAndDocs(out, cards);
@@ -239,10 +260,23 @@ async function writeManifestAndDocs(out: string, built: BaselineCard[]): Promise
   const ordered = RESOURCE_KINDS.flatMap((k) => (models[k] ? [models[k]] : []));
   await writeFile(
     manifestPath,
-    `${JSON.stringify({ featureSchemaHash: FEATURE_SCHEMA.hash, models: Object.fromEntries(ordered.map((c) => [c.kind, c])) }, (_k, v: unknown) => (v instanceof Float64Array ? Array.from(v) : v), 2)}\n`,
+    `${JSON.stringify({ featureSchemaHash: FEATURE_SCHEMA.hash, models: Object.fromEntries(ordered.map((c) => [c.kind, c])) }, manifestValue, 2)}\n`,
   );
-  await writeFile(resolve(args.docs), renderQualityDoc(ordered));
+  await writeMarkdown(resolve(args.docs), renderQualityDoc(ordered));
   log(`wrote ${ordered.length} model cards, ${manifestPath} and ${args.docs}`);
+}
+
+/** Curves and per-event lists stay out of the manifest (the cards and `cloudsense evaluate --json` have them). */
+const BULKY_FIELDS = new Set(['prCurve', 'rocCurve', 'leadTimesS', 'calibration']);
+function manifestValue(key: string, value: unknown): unknown {
+  if (BULKY_FIELDS.has(key)) return undefined;
+  return value instanceof Float64Array ? Array.from(value) : value;
+}
+
+/** Markdown as the repository's Prettier settings format it, so generated docs pass `npm run lint`. */
+async function writeMarkdown(path: string, text: string): Promise<void> {
+  const options = (await prettier.resolveConfig(path)) ?? {};
+  await writeFile(path, await prettier.format(text, { ...options, filepath: path }));
 }
 
 await main();
