@@ -7,12 +7,15 @@ import { AlertHysteresis } from './alerts/alert-hysteresis.js';
 import { AlertStateFile } from './alerts/alert-state-file.js';
 import { NO_FORECAST_RESOLVE_MS } from './alerts/config.js';
 import { HostMetricsCollector } from './collectors/host-metrics.js';
-import { alertStateFileOf, brokerUrlOf, queueDirOf, type AgentConfig } from './config.js';
+import { alertStateFileOf, brokerUrlOf, fleetModelsDirOf, queueDirOf, type AgentConfig } from './config.js';
 import { modelsDirOf } from './inference/config.js';
 import { loadModelDir } from './inference/model-dir.js';
 import { ModelSet } from './inference/model-set.js';
 import { PredictionCycle } from './inference/prediction-cycle.js';
 import { ResourceForecaster, type ForecasterStats } from './inference/resource-forecaster.js';
+import { FleetModelStore } from './model-updates/fleet-model-store.js';
+import { ModelUpdater } from './model-updates/model-updater.js';
+import { readModelPublicKey } from './model-updates/public-key.js';
 import { MqttPublisher, STOP_TIMEOUT_MS } from './publish/mqtt-publisher.js';
 import { QueueForwarder, type ForwarderStats } from './publish/queue-forwarder.js';
 import { queueTagOf, renumberPayload, topicKindOfTag } from './publish/queued-message.js';
@@ -28,7 +31,8 @@ export interface Agent {
   stats(): { queue: DiskQueueStats; forwarder: ForwarderStats; forecaster: ForecasterStats };
   /**
    * The exhaustion models the agent scores with; `models.setModel(kind, …)`
-   * swaps one while the agent runs.
+   * swaps one while the agent runs (signed model updates do it through the
+   * model updater).
    */
   readonly models: ModelSet;
 }
@@ -45,6 +49,8 @@ export interface Agent {
 export function createAgent(config: AgentConfig, log: Logger): Agent {
   const { hostId, intervalSeconds } = config.agent;
   const brokerUrl = brokerUrlOf(config);
+  const modelsSection = config.agent.models;
+  const takesUpdates = modelsSection.updates && modelsSection.publicKey !== undefined;
   const collector = new HostMetricsCollector({
     collect: config.agent.collect,
     log: log.child({ component: 'collector' }),
@@ -69,6 +75,10 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
     onConnect: () => forwarder.connected(),
     onConnectionLost: () => forwarder.disconnected(),
     onAck: (ack, retained) => void forwarder.acknowledged(ack.seq, retained),
+    // Model updates need the aggregator's public key; without one the agent does not even listen.
+    ...(takesUpdates
+      ? { onModel: (topic: string, payload: Buffer) => updater?.receive(topic, payload) }
+      : {}),
   });
   const forwarder = new QueueForwarder({
     queue,
@@ -85,7 +95,13 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
   const unknownTagLog = new RateLimitedLog(log);
   const inferenceLog = log.child({ component: 'inference' });
   const models = new ModelSet();
-  const forecaster = new ResourceForecaster({ models, exhaustion: config.exhaustion, log: inferenceLog });
+  let updater: ModelUpdater | undefined; // built in start(), once the public key is read
+  const forecaster = new ResourceForecaster({
+    models,
+    exhaustion: config.exhaustion,
+    log: inferenceLog,
+    onScored: (model, outcome) => updater?.scored(model, outcome),
+  });
   const alertState = new AlertStateFile(alertStateFileOf(config), log.child({ component: 'alerts' }));
   let predictionCycle: PredictionCycle | undefined; // built in start(), after the saved alerts are read
   const inferenceErrorLog = new RateLimitedLog(inferenceLog);
@@ -135,15 +151,58 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
     const { dir, configured } = modelsDirOf(config.agent.models);
     const loaded = await loadModelDir(dir, { configured, source: 'bundled', log: inferenceLog });
     for (const [kind, model] of loaded) await models.setModel(kind, model);
+    const fleet = await startModelUpdates();
     inferenceLog.info(
-      { dir, kinds: [...loaded.keys()], rssMiB: Math.round(process.memoryUsage().rss / 1048576) },
-      loaded.size > 0 ? 'forecast models loaded' : 'no forecast models; predictions start when one is set',
+      {
+        dir,
+        kinds: [...loaded.keys()],
+        fleet,
+        rssMiB: Math.round(process.memoryUsage().rss / 1048576),
+      },
+      models.keys().length > 0
+        ? 'forecast models loaded'
+        : 'no forecast models; predictions start when one is set',
     );
+    publisher.setModels(models.refs());
     const alerts = new AlertHysteresis(
       { ...config.agent.alerts, noForecastAfterMs: NO_FORECAST_RESOLVE_MS },
       await alertState.load(),
     );
     predictionCycle = new PredictionCycle({ hostId, forecaster, alerts, alertState });
+  }
+
+  /**
+   * Reads the aggregator's public key and puts the fleet models saved by
+   * earlier runs in place (checked again); returns their keys. Without a key
+   * (or with updates off) the agent keeps its bundled models.
+   */
+  async function startModelUpdates(): Promise<string[]> {
+    const modelLog = log.child({ component: 'model-updates' });
+    if (!modelsSection.updates) {
+      modelLog.info('model updates are off (agent.models.updates); the agent keeps its bundled models');
+      return [];
+    }
+    if (modelsSection.publicKey === undefined) {
+      modelLog.warn(
+        'agent.models.publicKey is not set: model updates from the aggregator are refused and the agent ' +
+          "keeps its bundled models; set it to the aggregator's model-signing.pub to take them",
+      );
+      return [];
+    }
+    updater = new ModelUpdater({
+      hostId,
+      publicKey: readModelPublicKey(modelsSection.publicKey),
+      models,
+      store: new FleetModelStore(fleetModelsDirOf(config), modelLog),
+      exhaustion: config.exhaustion,
+      emit: async (build) => {
+        await enqueue('events', build);
+        forwarder.appended();
+      },
+      onModelsChanged: () => publisher.setModels(models.refs()),
+      log: modelLog,
+    });
+    return updater.restore();
   }
 
   /** Runs a cycle unless the previous one is still busy, then schedules the next on the interval grid. */
@@ -190,12 +249,15 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
     async stop() {
       if (state !== 'running') {
         state = 'stopped';
+        await updater?.stop();
         await models.close();
         return;
       }
       state = 'stopped';
       clearTimeout(timer);
       await cycle;
+      // A model update in progress finishes (its event is queued) before the queue closes.
+      await updater?.stop();
       // Give the aggregator a moment to confirm the last messages; whatever it has not confirmed
       // stays in the queue and is sent after the next start.
       if (publisher.connected && !(await forwarder.settled(STOP_TIMEOUT_MS))) {

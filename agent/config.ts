@@ -80,6 +80,11 @@ export function queueDirOf(config: Pick<AgentConfig, 'dataDir' | 'agent'>): stri
   return resolve(config.agent.queue.dir ?? join(config.dataDir, 'queue', config.agent.hostId));
 }
 
+/** Where the agent keeps the fleet models it adopted: `{dataDir}/fleet-models/{hostId}`. */
+export function fleetModelsDirOf(config: Pick<AgentConfig, 'dataDir' | 'agent'>): string {
+  return resolve(join(config.dataDir, 'fleet-models', config.agent.hostId));
+}
+
 /** Where the agent keeps its raised alerts across restarts: `{dataDir}/alerts/{hostId}.json`. */
 export function alertStateFileOf(config: Pick<AgentConfig, 'dataDir' | 'agent'>): string {
   return resolve(join(config.dataDir, 'alerts', `${config.agent.hostId}.json`));

@@ -13,12 +13,15 @@ import type { Logger } from '../shared/log.js';
 import type { Prediction } from '../shared/wire/predictions.js';
 import { SCHEMA_VERSION, type MetricPoint, type TelemetryMessage } from '../shared/wire/telemetry.js';
 import { HostMetricsCollector } from './collectors/host-metrics.js';
-import type { AgentConfig } from './config.js';
+import { fleetModelsDirOf, type AgentConfig } from './config.js';
 import { modelsDirOf } from './inference/config.js';
 import { predictionOf } from './inference/forecast-messages.js';
 import { loadModelDir } from './inference/model-dir.js';
 import { ModelSet } from './inference/model-set.js';
 import { ResourceForecaster } from './inference/resource-forecaster.js';
+import { FleetModelStore } from './model-updates/fleet-model-store.js';
+import { readModelPublicKey } from './model-updates/public-key.js';
+import { restoreFleetModels } from './model-updates/restore-fleet-models.js';
 
 /**
  * Time between the collector's baseline and its reading, ms: CPU
@@ -53,6 +56,17 @@ export async function forecastOnce(
     const { dir, configured } = modelsDirOf(config.agent.models);
     const loaded = await loadModelDir(dir, { configured, source: 'bundled', log });
     for (const [kind, model] of loaded) await models.setModel(kind, model);
+    // The fleet models the daemon adopted serve here too, so this shows what the daemon scores with.
+    const { updates, publicKey } = config.agent.models;
+    if (updates && publicKey !== undefined) {
+      await restoreFleetModels({
+        store: new FleetModelStore(fleetModelsDirOf(config), log),
+        publicKey: readModelPublicKey(publicKey),
+        exhaustion: config.exhaustion,
+        models,
+        log,
+      });
+    }
     const collector = new HostMetricsCollector({ collect: config.agent.collect, log });
     await collector.prime();
     // A timer that keeps the process alive: nothing else is pending while it runs.

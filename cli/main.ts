@@ -3,6 +3,7 @@ import { VERSION } from '../shared/version.js';
 import { agentCommand } from './commands/agent.js';
 import { aggregatorCommand } from './commands/aggregator.js';
 import { importCommand } from './commands/import.js';
+import { keysCommand } from './commands/keys.js';
 import { modelCommand } from './commands/model.js';
 import { simulateCommand } from './commands/simulate.js';
 import { trainCommand } from './commands/train.js';
@@ -18,6 +19,7 @@ const program = new Command('cloudsense')
   .addCommand(aggregatorCommand())
   .addCommand(agentCommand())
   .addCommand(modelCommand())
+  .addCommand(keysCommand())
   .addCommand(simulateCommand())
   .addCommand(importCommand())
   .addCommand(trainCommand())

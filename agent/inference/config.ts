@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { BUNDLED_MODELS_DIR } from '../../shared/inference/model-files.js';
+import { bundledModelsDir } from '../../shared/inference/model-files.js';
+
+/** Model updates are taken by default (once a public key is configured). */
+export const DEFAULT_MODEL_UPDATES = true;
 
 export const ModelsSectionSchema = z
   .object({
@@ -8,9 +11,22 @@ export const ModelsSectionSchema = z
      * Directory of exhaustion models: `<kind>.onnx` per resource kind, and
      * optionally `<kind>.tte_p10.onnx`, `.tte_p50.onnx`, `.tte_p90.onnx` for
      * the time-to-exhaustion band. A kind without a file gets no predictions.
-     * Default: the bundled baseline models (`models/baseline/` in the package).
+     * Default: the bundled baseline models (`models/baseline/` in the package,
+     * embedded in the single executable).
      */
     dir: z.string().min(1).optional(),
+    /**
+     * The aggregator's Ed25519 public key that model updates must be signed
+     * with: a file path (PEM, or the raw key in base64), or the key inline
+     * (PEM text, or 44 characters of base64). Without it model updates are
+     * refused and the agent keeps the models it has. Default: none.
+     */
+    publicKey: z.string().min(1).optional(),
+    /**
+     * Whether to take signed model updates from the aggregator (retained on
+     * `cloudsense/v1/models/…`). Default true; they need `publicKey` too.
+     */
+    updates: z.boolean().default(DEFAULT_MODEL_UPDATES),
   })
   .strict()
   .prefault({});
@@ -23,5 +39,5 @@ export type ModelsSection = z.infer<typeof ModelsSectionSchema>;
  */
 export function modelsDirOf(section: ModelsSection): { dir: string | undefined; configured: boolean } {
   if (section.dir !== undefined) return { dir: resolve(section.dir), configured: true };
-  return { dir: BUNDLED_MODELS_DIR, configured: false };
+  return { dir: bundledModelsDir(), configured: false };
 }

@@ -51,11 +51,22 @@ export async function loadModelDir(
   return loaded;
 }
 
-/** One kind's model and, when its files are there, its time-to-exhaustion band. */
+/** A model's ONNX files, each as a path or as its bytes. */
+export interface ModelSources {
+  model: string | Uint8Array;
+  band?: { p10: string | Uint8Array; p50: string | Uint8Array; p90: string | Uint8Array } | undefined;
+}
+
+/**
+ * One kind's model and, when its files are there, its time-to-exhaustion
+ * band. `version` overrides the model's own version label (a signed model
+ * update carries the one the aggregator signed).
+ */
 export async function loadServingModel(
   kind: ResourceKind,
-  files: ModelFiles,
+  files: ModelFiles | ModelSources,
   source: ModelSource,
+  version?: string,
 ): Promise<ServingModel> {
   const forecast = await ForecastModel.load(files.model);
   const trainedFor = forecast.metadata.resource;
@@ -71,10 +82,11 @@ export async function loadServingModel(
     throw new Error(`time-to-exhaustion band: ${errorMessage(err)}`, { cause: err });
   }
   const { trainingRunId, modelVersion } = forecast.metadata;
+  const label = version ?? modelVersion;
   return {
     forecast,
     band,
-    ref: { source, runId: trainingRunId, ...(modelVersion ? { version: modelVersion } : {}) },
+    ref: { source, runId: trainingRunId, ...(label ? { version: label } : {}) },
   };
 }
 

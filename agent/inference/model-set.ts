@@ -61,6 +61,35 @@ export class ModelSet {
     return [...this.slots.keys()];
   }
 
+  /** The current model of `key` (a kind or a resource id, no fallback), without holding it. */
+  current(key: string): ServingModel | undefined {
+    return this.slots.get(key)?.model;
+  }
+
+  /** Where each key's current model came from, by key: what the agent reports in its status. */
+  refs(): Record<string, ModelRef> {
+    return Object.fromEntries([...this.slots].map(([key, slot]) => [key, slot.model.ref]));
+  }
+
+  /**
+   * Like `setModel`, but the replaced model is not released: it is handed
+   * back once no scoring holds it any more, and the caller owns it (to put
+   * it back with `setModel`, or release it). After `close`, `model` is
+   * released at once and nothing is handed back.
+   */
+  async replace(key: string, model: ServingModel | undefined): Promise<ServingModel | undefined> {
+    if (this.closed) {
+      if (model) await release(model);
+      return undefined;
+    }
+    const old = this.slots.get(key);
+    if (model) this.slots.set(key, { model, users: 0, onIdle: undefined });
+    else this.slots.delete(key);
+    if (!old || old.model === model) return undefined;
+    if (old.users > 0) await new Promise<void>((resolve) => (old.onIdle = resolve));
+    return old.model;
+  }
+
   /**
    * Makes `model` current for `key` (a resource kind or a canonical
    * resource id), or removes the key's model when `model` is undefined.
@@ -90,6 +119,11 @@ export class ModelSet {
 async function retire(slot: Slot): Promise<void> {
   if (slot.users > 0) await new Promise<void>((resolve) => (slot.onIdle = resolve));
   await release(slot.model);
+}
+
+/** Frees a model's native sessions (one the caller owns, e.g. from `ModelSet.replace`). */
+export async function releaseServingModel(model: ServingModel): Promise<void> {
+  await release(model);
 }
 
 async function release(model: ServingModel): Promise<void> {

@@ -65,12 +65,26 @@ export interface ResourceForecasterOptions {
   log: Logger;
   forgetAfterMs?: number;
   maxResources?: number;
+  /**
+   * Told after each model's batch of a cycle how many of its probabilities
+   * were valid (finite, 0..1) and how many not; invalid ones are dropped
+   * from the forecasts. The model updater watches a new model with it.
+   */
+  onScored?: (model: ServingModel, outcome: ScoringOutcome) => void;
+}
+
+/** How one model's batch of a cycle went. */
+export interface ScoringOutcome {
+  rows: number;
+  /** Probabilities that were NaN, infinite or outside 0..1. */
+  invalid: number;
 }
 
 export class ResourceForecaster {
   private readonly tracked = new Map<string, TrackedResource>();
   private readonly kindsWithoutModel = new Set<ResourceKind>();
   private readonly overflowLog: RateLimitedLog;
+  private readonly invalidLog: RateLimitedLog;
   private readonly forgetAfterMs: number;
   private readonly maxResources: number;
   private readonly counts = { cycles: 0, cpuMs: 0, lastCycleCpuMs: 0 };
@@ -81,6 +95,7 @@ export class ResourceForecaster {
     this.forgetAfterMs = options.forgetAfterMs ?? FORGET_RESOURCE_AFTER_MS;
     this.maxResources = options.maxResources ?? MAX_TRACKED_RESOURCES;
     this.overflowLog = new RateLimitedLog(options.log, 3_600_000);
+    this.invalidLog = new RateLimitedLog(options.log, 60_000);
   }
 
   /**
@@ -182,8 +197,16 @@ export class ResourceForecaster {
       model.band && probabilities.some((p) => p >= threshold)
         ? await model.band.scoreMany(features, rows)
         : undefined;
-    return group.ids.map((resource, r) => {
+    const out: ResourceForecast[] = [];
+    let invalid = 0;
+    for (let r = 0; r < rows; r++) {
       const probability = probabilities[r]!;
+      // A sigmoid cannot leave 0..1, but a damaged or hostile model can; such a value must not go out.
+      if (!(probability >= 0 && probability <= 1)) {
+        invalid++;
+        continue;
+      }
+      const resource = group.ids[r]!;
       const { kind, horizonMs } = group.resources[r]!;
       const forecast: ResourceForecast = {
         resource,
@@ -197,8 +220,16 @@ export class ResourceForecaster {
         const [p10S, p50S, p90S] = [bands[r * 3]!, bands[r * 3 + 1]!, bands[r * 3 + 2]!];
         if ([p10S, p50S, p90S].every(Number.isFinite)) forecast.ttBand = { p10S, p50S, p90S };
       }
-      return forecast;
-    });
+      out.push(forecast);
+    }
+    if (invalid > 0) {
+      this.invalidLog.warn(
+        { model: model.ref, invalid, rows },
+        'the model gave NaN or out-of-range probabilities; those forecasts are dropped',
+      );
+    }
+    this.options.onScored?.(model, { rows, invalid });
+    return out;
   }
 
   private warnNoModel(kind: ResourceKind): void {

@@ -3,7 +3,8 @@ import { RateLimitedLog, type Logger } from '../../shared/log.js';
 import { withTimeout } from '../../shared/async.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { SequencedTopicKind } from '../../shared/wire/sequenced.js';
-import { hostTopic } from '../../shared/wire/topics.js';
+import type { ModelRef } from '../../shared/wire/predictions.js';
+import { MODELS_FILTER, hostTopic, parseModelTopic } from '../../shared/wire/topics.js';
 import {
   AckMessageSchema,
   MAX_ACK_BYTES,
@@ -36,6 +37,12 @@ export interface PublisherOptions {
    * it the publisher does not subscribe.
    */
   onAck?: (ack: AckMessage, retained: boolean) => void;
+  /**
+   * Receives every message on the model topics (`cloudsense/v1/models/+`,
+   * retained ones at once on each subscribe), unchecked: the model updater
+   * verifies them. Without it the publisher does not subscribe.
+   */
+  onModel?: (topic: string, payload: Buffer) => void;
 }
 
 /**
@@ -49,6 +56,10 @@ export class MqttPublisher {
   private client: MqttClient | undefined;
   private connectedOnce = false;
   private readonly badAckLog: RateLimitedLog;
+  /** The models in the status message; see `setModels`. */
+  private models: Record<string, ModelRef> | undefined;
+  /** When the current connection's `online` began. */
+  private onlineSince = Date.now();
 
   constructor(private readonly options: PublisherOptions) {
     this.badAckLog = new RateLimitedLog(options.log);
@@ -77,13 +88,16 @@ export class MqttPublisher {
     client.on('connect', () => {
       log.info({ broker: brokerUrl, reconnect: this.connectedOnce }, 'connected to broker');
       this.connectedOnce = true;
-      client.publish(hostTopic(hostId, 'status'), JSON.stringify(this.status('online')), {
-        qos: 1,
-        retain: true,
-      });
+      this.onlineSince = Date.now();
+      this.publishOnline(client);
       if (this.options.onAck) {
         client.subscribe(hostTopic(hostId, 'ack'), { qos: 1 }, (err) => {
           if (err) log.warn({ err: errorMessage(err) }, 'cannot subscribe to acknowledgements');
+        });
+      }
+      if (this.options.onModel) {
+        client.subscribe(MODELS_FILTER, { qos: 1 }, (err) => {
+          if (err) log.warn({ err: errorMessage(err) }, 'cannot subscribe to model updates');
         });
       }
       this.options.onConnect?.();
@@ -91,6 +105,7 @@ export class MqttPublisher {
     client.on('close', () => this.options.onConnectionLost?.());
     client.on('message', (topic, payload, packet) => {
       if (topic === hostTopic(hostId, 'ack')) this.handleAck(payload, packet.retain);
+      else if (parseModelTopic(topic) !== null) this.options.onModel?.(topic, payload);
     });
     client.on('offline', () => log.warn({ broker: brokerUrl }, 'broker unreachable; will retry'));
     client.on('error', (err) => log.warn({ broker: brokerUrl, err: errorMessage(err) }, 'MQTT error'));
@@ -109,6 +124,15 @@ export class MqttPublisher {
   async publishPayload(kind: SequencedTopicKind, payload: Buffer): Promise<void> {
     if (!this.client) throw new Error('publisher not started');
     await this.client.publishAsync(hostTopic(this.options.hostId, kind), payload, { qos: 1 });
+  }
+
+  /**
+   * The models the agent serves with, for its status: republished (retained)
+   * at once when connected, and with every `online` after.
+   */
+  setModels(models: Record<string, ModelRef>): void {
+    this.models = models;
+    if (this.client?.connected) this.publishOnline(this.client);
   }
 
   get connected(): boolean {
@@ -150,14 +174,22 @@ export class MqttPublisher {
     this.options.onAck?.(ack, retained);
   }
 
+  private publishOnline(client: MqttClient): void {
+    client.publish(hostTopic(this.options.hostId, 'status'), JSON.stringify(this.status('online')), {
+      qos: 1,
+      retain: true,
+    });
+  }
+
   private status(state: StatusMessage['state']): StatusMessage {
     return {
       schemaVersion: SCHEMA_VERSION,
       hostId: this.options.hostId,
       state,
-      since: Date.now(),
+      since: state === 'online' ? this.onlineSince : Date.now(),
       agentVersion: this.options.agentVersion,
       intervalSeconds: this.options.intervalSeconds,
+      ...(state === 'online' && this.models ? { models: this.models } : {}),
     };
   }
 }

@@ -1,7 +1,5 @@
 import { Command } from 'commander';
-import { createAgent } from '../../agent/agent.js';
 import { AgentConfigSchema, type AgentConfig } from '../../agent/config.js';
-import { forecastOnce } from '../../agent/once.js';
 import { loadConfig } from '../../shared/config/load.js';
 import { errorMessage } from '../../shared/errors.js';
 import { createLogger } from '../../shared/log.js';
@@ -26,6 +24,10 @@ export function agentCommand(): Command {
       await printOnce(options);
       return;
     }
+    // Loaded here, not at the top: onnxruntime's native code is needed only to
+    // run, so `--help` and `--version` never load it (the single executable
+    // unpacks it before the first load).
+    const { createAgent } = await import('../../agent/agent.js');
     await runService({
       schema: AgentConfigSchema,
       options,
@@ -52,6 +54,7 @@ async function printOnce(options: Record<string, unknown>): Promise<void> {
   }
   const log = createLogger({ ...config.log, name: 'agent', destination: 'stderr' });
   try {
+    const { forecastOnce } = await import('../../agent/once.js');
     const snapshot = await forecastOnce(config, log);
     process.stdout.write(`${JSON.stringify(snapshot, null, 2)}\n`);
   } catch (err) {

@@ -8,6 +8,7 @@ import { fromLightGbmParams, type GbdtParamsInput } from '../../models/gbdt/para
 import { FileRunRegistry } from '../../models/tracking/index.js';
 import { CloudSenseError, errorMessage } from '../../shared/errors.js';
 import { ProgressLine } from '../progress.js';
+import { modelPublishCommand } from './model-publish.js';
 
 interface FitOptions {
   data: string;
@@ -25,8 +26,8 @@ interface FitOptions {
 
 export function modelCommand(): Command {
   const model = new Command('model')
-    .summary('the GBDT trainer on any numeric CSV')
-    .description('Train and export GBDT models.');
+    .summary('the GBDT trainer on any numeric CSV; signing and publishing models to agents')
+    .description('Train and export GBDT models, and publish signed forecast models to the agents.');
   model
     .command('fit')
     .summary('train a GBDT on a numeric CSV and export it to ONNX')
@@ -57,6 +58,7 @@ export function modelCommand(): Command {
         process.exit(err instanceof CloudSenseError && err.permanent ? 2 : 1);
       }
     });
+  model.addCommand(modelPublishCommand());
   return model;
 }
 

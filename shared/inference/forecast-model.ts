@@ -67,17 +67,27 @@ export class ForecastModel {
 export class TimeToExhaustionBand {
   private constructor(private readonly scorers: readonly [OnnxScorer, OnnxScorer, OnnxScorer]) {}
 
-  static async load(paths: { p10: string; p50: string; p90: string }): Promise<TimeToExhaustionBand> {
+  /** Loads the three models, each from its file path or its bytes. */
+  static async load(models: {
+    p10: string | Uint8Array;
+    p50: string | Uint8Array;
+    p90: string | Uint8Array;
+  }): Promise<TimeToExhaustionBand> {
     const loaded: OnnxScorer[] = [];
     try {
-      for (const path of [paths.p10, paths.p50, paths.p90]) {
-        const scorer = await OnnxScorer.load(path);
+      for (const [q, model] of [
+        ['p10', models.p10],
+        ['p50', models.p50],
+        ['p90', models.p90],
+      ] as const) {
+        const scorer = await OnnxScorer.load(model);
         loaded.push(scorer);
         if (
           scorer.metadata.objective !== 'quantile' ||
           scorer.metadata.featureSchemaHash !== FEATURE_SCHEMA.hash
         ) {
-          throw new ValidationError(`${path} is not a time-to-exhaustion quantile model for this version`);
+          const what = typeof model === 'string' ? model : `the ${q} model`;
+          throw new ValidationError(`${what} is not a time-to-exhaustion quantile model for this version`);
         }
       }
     } catch (err) {

@@ -14,6 +14,26 @@ import { PACKAGE_ROOT } from '../version.js';
 export const BUNDLED_MODELS_DIR: string | undefined =
   PACKAGE_ROOT === undefined ? undefined : join(PACKAGE_ROOT, 'models', 'baseline');
 
+let findEmbeddedModelsDir: (() => string | undefined) | undefined;
+
+/**
+ * Where the agent's default models are: the package's models/baseline/, or,
+ * in a build that carries its models inside (the single executable), the
+ * directory it has installed with `useEmbeddedModelsDir`.
+ */
+export function bundledModelsDir(): string | undefined {
+  return findEmbeddedModelsDir ? findEmbeddedModelsDir() : BUNDLED_MODELS_DIR;
+}
+
+/**
+ * Set once at start by a build that embeds its models. `find` runs when the
+ * models are first looked for, so it may unpack them then (and `--help`
+ * does not).
+ */
+export function useEmbeddedModelsDir(find: () => string | undefined): void {
+  findEmbeddedModelsDir = find;
+}
+
 export interface ModelFiles {
   /** The exhaustion forecast (binary GBDT). */
   model: string;

@@ -1,9 +1,13 @@
 import { z } from 'zod';
+import { ModelKeySchema, ModelVersionSchema, Sha256HexSchema } from './models.js';
 import { CanonicalResourceIdSchema, ModelRefSchema } from './predictions.js';
 import { HostIdSchema, SCHEMA_VERSION, SeqSchema } from './telemetry.js';
 
 export const ALERT_RAISED = 'alert.raised';
 export const ALERT_RESOLVED = 'alert.resolved';
+export const MODEL_ADOPTED = 'model.adopted';
+export const MODEL_REJECTED = 'model.rejected';
+export const MODEL_ROLLED_BACK = 'model.rolled_back';
 
 /**
  * Why an alert was raised: the probability stayed at or above the model's
@@ -53,13 +57,87 @@ export const AlertResolvedEventSchema = z.object({
 });
 
 /**
- * On `…/events`: one message per event, discriminated by `type`. Alerts
- * today; remediation decisions will join the union as further types.
+ * Why a model update was refused, in the order the agent checks:
+ * `size` (payload over the limit), `malformed` (not JSON, not the schema, or
+ * on another model's topic), `signature` (does not verify with the agent's
+ * public key), `hash` (an ONNX file's SHA-256 differs from the signed one),
+ * `schema` (trained on another feature schema), `load` (onnxruntime or the
+ * model contract refuses it), `smoke` (NaN or out-of-range outputs on
+ * synthetic rows).
+ */
+export const MODEL_REJECT_REASONS = [
+  'size',
+  'malformed',
+  'signature',
+  'hash',
+  'schema',
+  'load',
+  'smoke',
+] as const;
+export type ModelRejectReason = (typeof MODEL_REJECT_REASONS)[number];
+
+/** Why an adopted model was replaced by the one before it: NaN or out-of-range outputs on live rows. */
+export const ROLLBACK_REASONS = ['invalid_output'] as const;
+
+const ModelEventFields = {
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  hostId: HostIdSchema,
+  seq: SeqSchema,
+  /** When the agent decided, Unix epoch ms. */
+  timestamp: z.number().int().positive(),
+  /** What the model serves: a resource kind, or a canonical resource id (the model topic's key). */
+  resource: ModelKeySchema,
+  detail: z.string().max(MAX_EVENT_DETAIL_LENGTH),
+};
+
+/** A verified model was swapped in; its predictions carry `model`. */
+export const ModelAdoptedEventSchema = z.object({
+  ...ModelEventFields,
+  type: z.literal(MODEL_ADOPTED),
+  /** SHA-256 of the forecast's ONNX bytes. */
+  sha256: Sha256HexSchema,
+  model: ModelRefSchema,
+  /** The model it replaced; absent when the resource had none. */
+  previous: ModelRefSchema.optional(),
+});
+
+/** A model message that failed a check; nothing was loaded, the current model stays. */
+export const ModelRejectedEventSchema = z.object({
+  ...ModelEventFields,
+  type: z.literal(MODEL_REJECTED),
+  reason: z.enum(MODEL_REJECT_REASONS),
+  /** What the message claimed, when it parsed (unverified for `malformed` and `signature`). */
+  version: ModelVersionSchema.optional(),
+  sha256: Sha256HexSchema.optional(),
+});
+
+/** An adopted model misbehaved in its first cycles and the previous one was put back. */
+export const ModelRolledBackEventSchema = z.object({
+  ...ModelEventFields,
+  type: z.literal(MODEL_ROLLED_BACK),
+  reason: z.enum(ROLLBACK_REASONS),
+  sha256: Sha256HexSchema,
+  /** The model taken out. */
+  model: ModelRefSchema,
+  /** The model serving again; absent when the resource had none before. */
+  restored: ModelRefSchema.optional(),
+});
+
+/**
+ * On `…/events`: one message per event, discriminated by `type`. Alerts and
+ * model updates today; remediation decisions will join the union as further
+ * types.
  */
 export const EventMessageSchema = z.discriminatedUnion('type', [
   AlertRaisedEventSchema,
   AlertResolvedEventSchema,
+  ModelAdoptedEventSchema,
+  ModelRejectedEventSchema,
+  ModelRolledBackEventSchema,
 ]);
 export type EventMessage = z.infer<typeof EventMessageSchema>;
 export type AlertRaisedEvent = z.infer<typeof AlertRaisedEventSchema>;
 export type AlertResolvedEvent = z.infer<typeof AlertResolvedEventSchema>;
+export type ModelAdoptedEvent = z.infer<typeof ModelAdoptedEventSchema>;
+export type ModelRejectedEvent = z.infer<typeof ModelRejectedEventSchema>;
+export type ModelRolledBackEvent = z.infer<typeof ModelRolledBackEventSchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_HORIZON_MS } from '../resources/exhaustion.js';
 import { MAX_RESOURCE_ID_LENGTH, isCanonicalResourceId } from '../resources/resource-id.js';
+import { ModelRefSchema } from './model-ref.js';
 import { HostIdSchema, SCHEMA_VERSION, SeqSchema } from './telemetry.js';
 
 /**
@@ -16,21 +17,7 @@ export const CanonicalResourceIdSchema = z
   .max(MAX_RESOURCE_ID_LENGTH)
   .refine(isCanonicalResourceId, 'a canonical resource id such as cpu or filesystem:%2Fvar');
 
-/**
- * Where the scoring model came from: `bundled` is the baseline model shipped
- * with the agent, `fleet` one the aggregator trained and distributed.
- */
-export const MODEL_SOURCES = ['bundled', 'fleet'] as const;
-export type ModelSource = (typeof MODEL_SOURCES)[number];
-
-export const ModelRefSchema = z.object({
-  source: z.enum(MODEL_SOURCES),
-  /** The training run that produced the model (its `training_run_id`). */
-  runId: z.string().min(1).max(128),
-  /** The model's free-form version label, when it has one. */
-  version: z.string().min(1).max(64).optional(),
-});
-export type ModelRef = z.infer<typeof ModelRefSchema>;
+export { MODEL_SOURCES, ModelRefSchema, type ModelRef, type ModelSource } from './model-ref.js';
 
 const Seconds = z.number().finite().nonnegative();
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { MAX_RESOURCE_ID_LENGTH } from '../resources/resource-id.js';
+import { ModelRefSchema } from './model-ref.js';
 import { HOST_ID_PATTERN } from './topics.js';
 
 /** Bump when a change to a payload is not backwards compatible. */
@@ -64,6 +66,14 @@ export const StatusMessageSchema = z.object({
   since: z.number().int().positive(),
   agentVersion: z.string().max(64).optional(),
   intervalSeconds: z.number().positive().max(86_400).optional(),
+  /**
+   * The model serving each resource kind (or resource id, for a model of one
+   * resource), as the agent's predictions name it; republished when one changes.
+   */
+  models: z
+    .record(z.string().min(1).max(MAX_RESOURCE_ID_LENGTH), ModelRefSchema)
+    .refine((m) => Object.keys(m).length <= 256, 'at most 256 models')
+    .optional(),
 });
 export type StatusMessage = z.infer<typeof StatusMessageSchema>;
 

@@ -27,6 +27,28 @@ export function allHostsFilter(kind: HostTopicKind): string {
   return `${TOPIC_ROOT}/hosts/+/${kind}`;
 }
 
+/**
+ * Retained, one per model: `cloudsense/v1/models/{key}`, where the key is a
+ * resource kind (`cpu`, `filesystem`) or a canonical resource id
+ * (`filesystem:%2Fvar`) for a model of one resource; either is one topic
+ * level. Published by the aggregator only; agents subscribe to
+ * `MODELS_FILTER`.
+ */
+export function modelTopic(key: string): string {
+  return `${TOPIC_ROOT}/models/${key}`;
+}
+
+/** Subscription filter matching every model topic. */
+export const MODELS_FILTER = `${TOPIC_ROOT}/models/+`;
+
+/** The key of a model topic (not yet validated as a kind or resource id); null for any other topic. */
+export function parseModelTopic(topic: string): string | null {
+  const prefix = `${TOPIC_ROOT}/models/`;
+  if (!topic.startsWith(prefix)) return null;
+  const key = topic.slice(prefix.length);
+  return key.length > 0 && !key.includes('/') ? key : null;
+}
+
 /** Splits a host topic into its host id and kind; null when the topic is not one of ours. */
 export function parseHostTopic(topic: string): { hostId: string; kind: string } | null {
   const prefix = `${TOPIC_ROOT}/hosts/`;

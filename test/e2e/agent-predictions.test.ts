@@ -32,10 +32,12 @@ after(() => {
 });
 
 before(() => {
-  writeTestModel(modelDir, 'cpu');
+  // Utilisation never exceeds 1: CPU and filesystems are never "at risk", whatever the load of the
+  // machine running the test, so memory's alert is the only one.
+  writeTestModel(modelDir, 'cpu', { splitAt: 2 });
   // Any utilisation is above -1: memory is always "at risk".
   writeTestModel(modelDir, 'memory', { splitAt: -1 });
-  writeTestModel(modelDir, 'filesystem', { band: true });
+  writeTestModel(modelDir, 'filesystem', { band: true, splitAt: 2 });
 });
 
 const modelsEnv = { CLOUDSENSE_AGENT__MODELS__DIR: modelDir };
