@@ -10,11 +10,12 @@
  * (temporary file, fsync, rename).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { errorMessage } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
+import { writeFileAtomic } from '../../shared/io/atomic-file.js';
 import { Sha256HexSchema } from '../../shared/wire/models.js';
 
 const MODEL_SUFFIX = '.model.json';
@@ -84,19 +85,6 @@ export class FleetModelStore {
 
   private async write(path: string, data: string | Uint8Array): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const temp = `${path}.${process.pid}.tmp`;
-    try {
-      const file = await open(temp, 'w', 0o644);
-      try {
-        await file.writeFile(data);
-        await file.datasync();
-      } finally {
-        await file.close();
-      }
-      await rename(temp, path);
-    } catch (err) {
-      await rm(temp, { force: true });
-      throw err;
-    }
+    await writeFileAtomic(path, data, { mode: 0o644 });
   }
 }

@@ -1,6 +1,7 @@
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../../shared/io/atomic-file.js';
 
 /** File name of the checkpoint inside the queue directory. */
 export const CHECKPOINT_FILE = 'checkpoint.json';
@@ -35,21 +36,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint | undefine
  * survives a power cut. A crash leaves the old checkpoint or the new one.
  */
 export async function writeCheckpoint(dir: string, checkpoint: Checkpoint, sync: boolean): Promise<void> {
-  const path = join(dir, CHECKPOINT_FILE);
-  const temp = `${path}.tmp`;
-  try {
-    const file = await open(temp, 'w');
-    try {
-      await file.writeFile(`${JSON.stringify(checkpoint)}\n`);
-      if (sync) await file.datasync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(join(dir, CHECKPOINT_FILE), `${JSON.stringify(checkpoint)}\n`, { sync });
   if (sync) await syncDirectory(dir);
 }
 

@@ -15,7 +15,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../../models/io/atomic-file.js';
+import { writeFileAtomic } from '../../shared/io/atomic-file.js';
 import { CloudSenseError, ValidationError, errorMessage } from '../../shared/errors.js';
 import { BUNDLED_MODELS_DIR, modelFilesIn } from '../../shared/inference/model-files.js';
 import { canonicalResourceId, isResourceKind, parseResourceId } from '../../shared/resources/resource-id.js';

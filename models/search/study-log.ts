@@ -1,7 +1,7 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ValidationError } from '../../shared/errors.js';
-import { writeFileAtomic } from '../io/atomic-file.js';
+import { writeFileAtomic } from '../../shared/io/atomic-file.js';
 import { JsonNumberSchema, stringifyJson } from '../io/json-number.js';
 import type { SearchSpace } from './space.js';
 import { defineSpace, parseParams } from './space.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ValidationError } from '../../shared/errors.js';
-import { temporaryPathFor, writeFileAtomic } from '../io/atomic-file.js';
+import { temporaryPathFor, writeFileAtomic } from '../../shared/io/atomic-file.js';
 import type { Artifact } from './run-record.js';
 import type { ArtifactSource } from './run-registry.js';
 

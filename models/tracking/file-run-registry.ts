@@ -1,7 +1,7 @@
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ValidationError } from '../../shared/errors.js';
-import { writeFileAtomic } from '../io/atomic-file.js';
+import { writeFileAtomic } from '../../shared/io/atomic-file.js';
 import { stringifyJson } from '../io/json-number.js';
 import { ActiveRun, newRunRecord } from './active-run.js';
 import type { RunStore } from './active-run.js';
