@@ -187,6 +187,13 @@ recall > ${QUALITY_BAR.recall} (P@R column), and a PR-AUC above every rule's.
 |---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
+Known limit: the time-of-day and day-of-week features are computed in UTC,
+while the simulated hosts sit in nine time zones. A model learns from them
+at which UTC hours a fleet like the training one tends to saturate; that
+carries over to fleets of the same mix, but not to a fleet elsewhere. For
+CPU most of the model's edge comes from them (in an experiment with them
+masked, 40 hosts × 14 days, CPU PR-AUC fell to about 0.04). Local time in the features is the planned fix.
+
 ${cards
   .map(
     (c) => `## ${c.kind} (${describeExhaustion(c.exhaustion)})
