@@ -27,6 +27,18 @@ export interface Aggregator {
 /** File name of the embedded store inside the data dir. */
 export const DUCKDB_FILE = 'telemetry.duckdb';
 
+/** The data dir's DuckDB store with the configured limits: the aggregator's, and the offline commands'. */
+export function dataDirStore(
+  dataDir: string,
+  store: AggregatorConfig['aggregator']['store'],
+): DuckDbTelemetryStore {
+  return new DuckDbTelemetryStore({
+    path: join(resolve(dataDir), DUCKDB_FILE),
+    memoryLimit: store.memoryLimit,
+    threads: store.threads,
+  });
+}
+
 /**
  * Builds the aggregator pipeline from its configuration:
  * broker → ingest (validate, de-duplicate by host and seq) → { live host state, WebSocket stream,
@@ -37,11 +49,7 @@ export const DUCKDB_FILE = 'telemetry.duckdb';
 export function createAggregator(config: AggregatorConfig, log: Logger): Aggregator {
   const dataDir = resolve(config.dataDir);
   const settings = config.aggregator;
-  const store = new DuckDbTelemetryStore({
-    path: join(dataDir, DUCKDB_FILE),
-    memoryLimit: settings.store.memoryLimit,
-    threads: settings.store.threads,
-  });
+  const store = dataDirStore(dataDir, settings.store);
   const broker = new EmbeddedBroker({ ...config.mqtt, log: log.child({ component: 'broker' }) });
   const publishAck = createAckPublisher(broker, log.child({ component: 'ack' }));
   const ledger = new SequenceLedger({

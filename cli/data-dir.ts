@@ -5,14 +5,21 @@
  * the run registry and the model catalog, and one way to fail.
  */
 import { join, resolve } from 'node:path';
-import { DUCKDB_FILE } from '../aggregator/aggregator.js';
+import { dataDirStore } from '../aggregator/aggregator.js';
 import { type AggregatorConfig, AggregatorConfigSchema } from '../aggregator/config.js';
-import { ModelCatalog, RUNS_DIR } from '../aggregator/registry/model-catalog.js';
-import { DuckDbTelemetryStore } from '../aggregator/storage/duckdb/duckdb-store.js';
+import { ModelCatalog, RUNS_DIR, type ResolvedModel } from '../aggregator/registry/model-catalog.js';
 import type { TelemetryStore } from '../aggregator/storage/telemetry-store.js';
 import { FileRunRegistry } from '../models/tracking/index.js';
 import { loadConfig } from '../shared/config/load.js';
-import { BusyError, CloudSenseError, ValidationError, errorMessage } from '../shared/errors.js';
+import type { Command } from 'commander';
+import {
+  BusyError,
+  CloudSenseError,
+  NotFoundError,
+  ValidationError,
+  errorMessage,
+} from '../shared/errors.js';
+import { ForecastModel } from '../shared/inference/forecast-model.js';
 import { canonicalResourceId, isResourceKind } from '../shared/resources/resource-id.js';
 import { configSources, exitOnConfigError, type FlagSpec } from './options.js';
 
@@ -39,11 +46,7 @@ export async function openDataDir(command: string, options: Record<string, unkno
     exitOnConfigError(err);
   }
   const dir = resolve(config.dataDir);
-  const store = new DuckDbTelemetryStore({
-    path: join(dir, DUCKDB_FILE),
-    memoryLimit: config.aggregator.store.memoryLimit,
-    threads: config.aggregator.store.threads,
-  });
+  const store = dataDirStore(dir, config.aggregator.store);
   try {
     await store.start();
   } catch (err) {
@@ -64,6 +67,40 @@ export async function openDataDir(command: string, options: Record<string, unkno
     catalog: new ModelCatalog(dir),
     close: () => store.stop(),
   };
+}
+
+/**
+ * A data-dir command's shell: `--config` and `--data-dir` after its own
+ * options, and one way to fail (a line on stderr, exit 2 for bad input).
+ */
+export function withDataDirAction<O extends Record<string, unknown>>(
+  command: Command,
+  run: (options: O) => Promise<void>,
+): Command {
+  command.option('-c, --config <file>', 'YAML configuration file (env CLOUDSENSE_CONFIG)');
+  for (const [flags, description] of DATA_DIR_FLAGS) command.option(flags, description);
+  return command.action(async (options: O) => {
+    try {
+      await run(options);
+    } catch (err) {
+      failCommand(command.name(), errorMessage(err), err);
+    }
+  });
+}
+
+/** The model that serves `resource` on this data dir, loaded, and how to name it in output. */
+export async function loadCurrentModel(
+  data: DataDir,
+  resource: string,
+): Promise<{ model: ForecastModel; resolved: ResolvedModel; name: string }> {
+  const resolved = await data.catalog.resolve(resource);
+  if (!resolved) throw new NotFoundError(`no model for ${resource}: train one with cloudsense train`);
+  const model = await ForecastModel.load(resolved.path);
+  const name =
+    resolved.source === 'trained'
+      ? `run ${resolved.runId} (current for ${resolved.key})`
+      : `bundled baseline (${resolved.key})`;
+  return { model, resolved, name };
 }
 
 /** Prints a failure in one line and exits: 2 when retrying cannot help (bad input), 1 otherwise. */

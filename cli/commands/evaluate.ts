@@ -7,15 +7,15 @@ import { evaluateModelAndRules } from '../../models/evaluation/evaluate-model.js
 import { renderEvaluationHtml } from '../../models/evaluation/evaluation-html.js';
 import { formatEvaluationTable } from '../../models/evaluation/evaluation-table.js';
 import { trainingStepMs } from '../../models/fit/forecast-params.js';
-import { NotFoundError, ValidationError, errorMessage } from '../../shared/errors.js';
-import { ForecastModel } from '../../shared/inference/forecast-model.js';
+import { NotFoundError, ValidationError } from '../../shared/errors.js';
+import type { ForecastModel } from '../../shared/inference/forecast-model.js';
 import { describeExhaustion } from '../../shared/resources/exhaustion.js';
 import {
-  DATA_DIR_FLAGS,
-  failCommand,
+  loadCurrentModel,
   openDataDir,
   parseResourceOption,
   parseTimeOption,
+  withDataDirAction,
 } from '../data-dir.js';
 import { ProgressLine } from '../progress.js';
 
@@ -52,16 +52,8 @@ export function evaluateCommand(): Command {
     .option(
       '--report <file.html>',
       'also write an HTML report with PR and ROC curves, lead times and calibration',
-    )
-    .option('-c, --config <file>', 'YAML configuration file (env CLOUDSENSE_CONFIG)');
-  for (const [flags, description] of DATA_DIR_FLAGS) command.option(flags, description);
-  return command.action(async (options: EvaluateOptions) => {
-    try {
-      await evaluate(options);
-    } catch (err) {
-      failCommand('evaluate', errorMessage(err), err);
-    }
-  });
+    );
+  return withDataDirAction(command, evaluate);
 }
 
 async function evaluate(options: EvaluateOptions): Promise<void> {
@@ -73,13 +65,9 @@ async function evaluate(options: EvaluateOptions): Promise<void> {
   const progress = new ProgressLine(process.stderr);
   let model: ForecastModel | undefined;
   try {
-    const resolved = await data.catalog.resolve(resource);
-    if (!resolved) throw new NotFoundError(`no model for ${resource}: train one with cloudsense train`);
-    model = await ForecastModel.load(resolved.path);
-    const modelName =
-      resolved.source === 'trained'
-        ? `run ${resolved.runId} (current for ${resolved.key})`
-        : `bundled baseline (${resolved.key})`;
+    const current = await loadCurrentModel(data, resource);
+    model = current.model;
+    const { resolved, name: modelName } = current;
     progress.log(`model: ${modelName}`);
     const series = await readSeriesFor(data.store, resource, {
       untilMs: toMs,
@@ -101,7 +89,8 @@ async function evaluate(options: EvaluateOptions): Promise<void> {
       );
     }
     const evaluation = await evaluateModelAndRules(model, dataset);
-    const lastMs = Math.max(...dataset.timestampsMs.subarray(Math.max(0, dataset.numRows - 1)), fromMs);
+    // Rows are grouped by series, so the last row is not the latest: the series say how far the data goes.
+    const lastMs = Math.max(fromMs, ...dataset.series.map((s) => s.lastSampleMs).filter(Number.isFinite));
     if (options.json) {
       process.stdout.write(
         `${JSON.stringify({ resource, model: { ...resolved, operatingThreshold: model.operatingThreshold }, exhaustion, from: new Date(fromMs).toISOString(), ...(toMs !== undefined && { to: new Date(toMs).toISOString() }), evaluation }, null, 2)}\n`,

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { DUCKDB_FILE } from '../../aggregator/aggregator.js';
+import { dataDirStore } from '../../aggregator/aggregator.js';
 import { BadRowReport } from '../../aggregator/import/bad-rows.js';
 import { DEFAULT_BATCH_ROWS, type ImportConfig, ImportConfigSchema } from '../../aggregator/import/config.js';
 import {
@@ -23,7 +23,6 @@ import {
   writeSeries,
 } from '../../aggregator/import/store-import.js';
 import { parseTimeZone, type TimeZone } from '../../aggregator/import/timestamps.js';
-import { DuckDbTelemetryStore } from '../../aggregator/storage/duckdb/duckdb-store.js';
 import { loadConfig } from '../../shared/config/load.js';
 import { BusyError, CloudSenseError, ValidationError, errorMessage } from '../../shared/errors.js';
 import { HOST_ID_PATTERN } from '../../shared/wire/topics.js';
@@ -191,11 +190,7 @@ async function importCsv(files: string[], options: CsvOptions): Promise<void> {
   const intervalSeconds = medianIntervalSeconds(series.timestampsMs);
 
   const dataDir = resolve(config.dataDir);
-  const store = new DuckDbTelemetryStore({
-    path: join(dataDir, DUCKDB_FILE),
-    memoryLimit: config.aggregator.store.memoryLimit,
-    threads: config.aggregator.store.threads,
-  });
+  const store = dataDirStore(dataDir, config.aggregator.store);
   try {
     await store.start();
   } catch (err) {

@@ -5,14 +5,14 @@ import { once } from 'node:events';
 import { Command } from 'commander';
 import { PREDICTION_CSV_HEADER, predictSeries } from '../../aggregator/training/predict-forecast.js';
 import { readSeriesFor } from '../../aggregator/training/store-series.js';
-import { NotFoundError, ValidationError, errorMessage } from '../../shared/errors.js';
-import { ForecastModel, TimeToExhaustionBand } from '../../shared/inference/forecast-model.js';
+import { NotFoundError, ValidationError } from '../../shared/errors.js';
+import { type ForecastModel, TimeToExhaustionBand } from '../../shared/inference/forecast-model.js';
 import {
-  DATA_DIR_FLAGS,
-  failCommand,
+  loadCurrentModel,
   openDataDir,
   parseResourceOption,
   parseTimeOption,
+  withDataDirAction,
 } from '../data-dir.js';
 import { ProgressLine } from '../progress.js';
 
@@ -43,16 +43,8 @@ export function predictCommand(): Command {
     )
     .option('--from <time>', 'first sample time to score, ISO 8601 (default: the first stored)')
     .option('--to <time>', 'score samples before this time, ISO 8601 (default: all)')
-    .requiredOption('--out <file.csv>', 'where to write the predictions')
-    .option('-c, --config <file>', 'YAML configuration file (env CLOUDSENSE_CONFIG)');
-  for (const [flags, description] of DATA_DIR_FLAGS) command.option(flags, description);
-  return command.action(async (options: PredictOptions) => {
-    try {
-      await predict(options);
-    } catch (err) {
-      failCommand('predict', errorMessage(err), err);
-    }
-  });
+    .requiredOption('--out <file.csv>', 'where to write the predictions');
+  return withDataDirAction(command, predict);
 }
 
 async function predict(options: PredictOptions): Promise<void> {
@@ -70,14 +62,10 @@ async function predict(options: PredictOptions): Promise<void> {
   let model: ForecastModel | undefined;
   let band: TimeToExhaustionBand | undefined;
   try {
-    const resolved = await data.catalog.resolve(resource);
-    if (!resolved) throw new NotFoundError(`no model for ${resource}: train one with cloudsense train`);
-    model = await ForecastModel.load(resolved.path);
-    if (resolved.band) band = await TimeToExhaustionBand.load(resolved.band);
-    progress.log(
-      `model: ${resolved.source === 'trained' ? `run ${resolved.runId} (current for ${resolved.key})` : `bundled baseline for ${resolved.key}`}, ` +
-        `operating threshold ${model.operatingThreshold.toFixed(3)}`,
-    );
+    const current = await loadCurrentModel(data, resource);
+    model = current.model;
+    if (current.resolved.band) band = await TimeToExhaustionBand.load(current.resolved.band);
+    progress.log(`model: ${current.name}, operating threshold ${model.operatingThreshold.toFixed(3)}`);
     const series = await readSeriesFor(data.store, resource, {
       untilMs: toMs,
       exhaustion: data.config.exhaustion,

@@ -1,8 +1,7 @@
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { brokerUrlOf } from '../../agent/config.js';
-import { DUCKDB_FILE } from '../../aggregator/aggregator.js';
-import { DuckDbTelemetryStore } from '../../aggregator/storage/duckdb/duckdb-store.js';
+import { dataDirStore } from '../../aggregator/aggregator.js';
 import { loadConfig } from '../../shared/config/load.js';
 import { BusyError, CloudSenseError, errorMessage } from '../../shared/errors.js';
 import { createLogger, type Logger } from '../../shared/log.js';
@@ -140,11 +139,7 @@ async function runHistory(config: SimulateConfig, log: Logger): Promise<void> {
     config.simulate.start ?? Math.floor((Date.now() - ticks * intervalMs) / intervalMs) * intervalMs;
   const simulationDir = join(dataDir, SIMULATION_DIR);
 
-  const store = new DuckDbTelemetryStore({
-    path: join(dataDir, DUCKDB_FILE),
-    memoryLimit: config.aggregator.store.memoryLimit,
-    threads: config.aggregator.store.threads,
-  });
+  const store = dataDirStore(dataDir, config.aggregator.store);
   try {
     await store.start();
   } catch (err) {

@@ -2,15 +2,9 @@ import { Command } from 'commander';
 import { readSeriesFor } from '../../aggregator/training/store-series.js';
 import { trainForecast } from '../../aggregator/training/train-forecast.js';
 import { parseDuration, DURATION_HINT } from '../../shared/config/duration.js';
-import { ValidationError, errorMessage } from '../../shared/errors.js';
+import { ValidationError } from '../../shared/errors.js';
 import { MAX_HORIZON_MS, describeExhaustion } from '../../shared/resources/exhaustion.js';
-import {
-  DATA_DIR_FLAGS,
-  failCommand,
-  openDataDir,
-  parseResourceOption,
-  parseTimeOption,
-} from '../data-dir.js';
+import { openDataDir, parseResourceOption, parseTimeOption, withDataDirAction } from '../data-dir.js';
 import { ProgressLine, formatDuration } from '../progress.js';
 
 interface TrainOptions extends Record<string, unknown> {
@@ -47,16 +41,8 @@ export function trainCommand(): Command {
     .option('--until <time>', 'use only data before this time, ISO 8601 (default: all)')
     .option('--search <trials>', 'tune hyperparameters with a TPE search of this many trials first')
     .option('--search-seconds <s>', 'stop starting search trials after this many seconds')
-    .option('--seed <n>', 'seed for the search sampler')
-    .option('-c, --config <file>', 'YAML configuration file (env CLOUDSENSE_CONFIG)');
-  for (const [flags, description] of DATA_DIR_FLAGS) command.option(flags, description);
-  return command.action(async (options: TrainOptions) => {
-    try {
-      await train(options);
-    } catch (err) {
-      failCommand('train', errorMessage(err), err);
-    }
-  });
+    .option('--seed <n>', 'seed for the search sampler');
+  return withDataDirAction(command, train);
 }
 
 async function train(options: TrainOptions): Promise<void> {
