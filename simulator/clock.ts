@@ -7,6 +7,7 @@ export const SECOND_MS = 1000;
 export const MINUTE_MS = 60 * SECOND_MS;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
+export const WEEK_MS = 7 * DAY_MS;
 
 /** 1970-01-01 was a Thursday: day 0 of the epoch has day-of-week 4 (0 = Sunday). */
 const EPOCH_DAY_OF_WEEK = 4;

@@ -40,6 +40,8 @@ export interface HostDescription {
   cpus: number;
   memoryBytes: number;
   swapBytes: number;
+  /** How eagerly the kernel swaps under pressure (`HostShape.swapOutShare`), 0..1. */
+  swapOutShare: number;
   fileMax: number;
   utcOffsetHours: number;
   filesystems: Array<{ mountpoint: string; device: string; type: string; sizeBytes: number }>;
@@ -129,6 +131,7 @@ export class Fleet {
       cpus: h.shape.cpus,
       memoryBytes: h.shape.memoryBytes,
       swapBytes: h.shape.swapBytes,
+      swapOutShare: h.shape.swapOutShare,
       fileMax: h.shape.fileMax,
       utcOffsetHours: h.shape.utcOffsetHours,
       filesystems: h.shape.filesystems.map((f) => ({

@@ -61,7 +61,8 @@ export const PROFILES: Readonly<Record<ProfileName, ProfileSpec>> = {
   },
   batch: {
     weight: 12,
-    description: 'batch host: hourly cron, a nightly job, sometimes a slowly filling data volume',
+    description:
+      'batch host: hourly cron, a nightly job that may saturate the CPU on most nights where its owners accept it, sometimes a slowly filling data volume',
     sizes: ['medium', 'large'],
     filesystems: { varLog: 'no', data: true, spool: false },
     workloads: [

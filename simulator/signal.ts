@@ -41,15 +41,26 @@ export function dayCurve(hour: number, peakHour: number, sharpness: number): num
 
 /**
  * A pulse over [startMs, startMs + durationMs): it rises with a raised cosine
- * over `rampMs`, holds 1, and falls over the last `rampMs`; 0 outside.
+ * over `rampMs`, holds 1, and falls over the last `fallMs` (by default as long
+ * as the rise); 0 outside. Ramps longer than the pulse are shrunk in
+ * proportion so that they fit.
  */
-export function pulse(t: number, startMs: number, durationMs: number, rampMs: number): number {
+export function pulse(
+  t: number,
+  startMs: number,
+  durationMs: number,
+  rampMs: number,
+  fallMs = rampMs,
+): number {
   const into = t - startMs;
   if (into < 0 || into >= durationMs) return 0;
-  const ramp = Math.min(rampMs, durationMs / 2);
-  if (ramp <= 0) return 1;
-  const edge = Math.min(into, durationMs - into);
-  return edge >= ramp ? 1 : (1 - Math.cos((Math.PI * edge) / ramp)) / 2;
+  const k = rampScale(durationMs, rampMs, fallMs);
+  const rise = rampMs * k;
+  const fall = fallMs * k;
+  if (into < rise) return (1 - Math.cos((Math.PI * into) / rise)) / 2;
+  const left = durationMs - into;
+  if (left < fall) return (1 - Math.cos((Math.PI * left) / fall)) / 2;
+  return 1;
 }
 
 /**
@@ -64,25 +75,33 @@ export function pulseMean(
   startMs: number,
   durationMs: number,
   rampMs: number,
+  fallMs = rampMs,
 ): number {
-  if (to <= from) return pulse(to, startMs, durationMs, rampMs);
-  const area = (t: number) => pulseArea(t - startMs, durationMs, Math.min(rampMs, durationMs / 2));
+  if (to <= from) return pulse(to, startMs, durationMs, rampMs, fallMs);
+  const k = rampScale(durationMs, rampMs, fallMs);
+  const rise = rampMs * k;
+  const fall = fallMs * k;
+  const area = (t: number) => pulseArea(t - startMs, durationMs, rise, fall);
   return (area(to) - area(from)) / (to - from);
 }
 
+/** The factor (≤ 1) that shrinks rise and fall (both ≥ 0) in proportion when together they exceed the pulse. */
+function rampScale(durationMs: number, rise: number, fall: number): number {
+  const both = rise + fall;
+  return both > durationMs && both > 0 ? durationMs / both : 1;
+}
+
 /** ∫ pulse from its start to `x` ms into it (closed form of the raised-cosine ramps). */
-function pulseArea(x: number, duration: number, ramp: number): number {
+function pulseArea(x: number, duration: number, rise: number, fall: number): number {
   if (x <= 0) return 0;
-  if (ramp <= 0) return Math.min(x, duration);
-  const k = ramp / (2 * Math.PI);
-  if (x <= ramp) return x / 2 - k * Math.sin((Math.PI * x) / ramp);
-  const plateau = duration - 2 * ramp;
-  if (x <= ramp + plateau) return ramp / 2 + (x - ramp);
+  const plateau = duration - rise - fall;
+  if (x <= rise) return x / 2 - (rise / (2 * Math.PI)) * Math.sin((Math.PI * x) / rise);
+  if (x <= rise + plateau) return rise / 2 + (x - rise);
   if (x <= duration) {
-    const y = x - ramp - plateau;
-    return ramp / 2 + plateau + y / 2 + k * Math.sin((Math.PI * y) / ramp);
+    const y = x - rise - plateau;
+    return rise / 2 + plateau + y / 2 + (fall / (2 * Math.PI)) * Math.sin((Math.PI * y) / fall);
   }
-  return duration - ramp;
+  return duration - rise / 2 - fall / 2;
 }
 
 /** A log-normal draw with the given median and log-space standard deviation. */

@@ -32,6 +32,13 @@ export interface HostShape {
   readonly swapBytes: number;
   /** Share of swap holding long-idle pages, 0..1. */
   readonly swapBaselineFraction: number;
+  /**
+   * How eagerly the kernel swaps under memory pressure (`vm.swappiness`):
+   * the share, 0..1, of the anonymous memory above `SWAP_PRESSURE_FROM` of
+   * RAM that it has moved to swap by the time RAM is full
+   * (`host/virtual-host.ts`). 0 for a host without swap.
+   */
+  readonly swapOutShare: number;
   /** The kernel's `fs.file-max`: system-wide open file limit. */
   readonly fileMax: number;
   /** Hours the host's local clock is ahead of UTC. */
@@ -59,6 +66,12 @@ const SIZES: Readonly<Record<HostSize, { cpus: number[]; gibPerCpu: number[]; ro
 /** Offsets of the regions a fleet typically spans; several hosts share one. */
 const UTC_OFFSETS = [-8, -5, -3, 0, 1, 2, 5.5, 8, 9] as const;
 const FILE_MAX = [65_536, 131_072, 262_144, 524_288] as const;
+/**
+ * Share of hosts with swap tuned to a low `vm.swappiness`: their swap stays
+ * nearly empty until RAM is all but full, then fills at the pace of the leak. Their
+ * swap exhaustion is unheralded in the swap series itself.
+ */
+const LOW_SWAPPINESS_SHARE = 0.3;
 
 export function usableBytes(fs: FilesystemShape, sizeBytes = fs.sizeBytes): number {
   return sizeBytes * (1 - fs.reservedFraction);
@@ -138,5 +151,11 @@ export function drawHostShape(
     utcOffsetHours: pick(rng, UTC_OFFSETS),
     networkInterface: nvme ? 'ens5' : 'eth0',
     filesystems,
+    // Drawn last, so that the draws above stay what they were. Some hosts run with a low vm.swappiness
+    // (databases, latency-sensitive services): they swap only when RAM is all but full.
+    swapOutShare:
+      swapBytes > 0
+        ? round(rng.bernoulli(LOW_SWAPPINESS_SHARE) ? rng.uniform(0.01, 0.04) : rng.uniform(0.15, 0.5))
+        : 0,
   };
 }

@@ -18,6 +18,15 @@ import { TelemetryLayout } from './telemetry-points.js';
 
 /** Above this share of RAM in use, the kernel swaps pages out rather than let memory fill. */
 const SWAP_OUT_ABOVE = 0.97;
+/**
+ * From this much anonymous memory (share of RAM) the page cache is thin
+ * enough that reclaim scans the anonymous pages too, and kswapd moves the
+ * cold ones — a leak's pages are the coldest there are — to swap: a trickle
+ * at first, more and more as the pressure builds (`HostShape.swapOutShare`
+ * of the excess by the time memory is full). Swap therefore fills while the
+ * pressure builds, as on a real host, not all at once at the last moment.
+ */
+export const SWAP_PRESSURE_FROM = 0.75;
 /** Memory never reads fuller than this: the OOM killer fires first. */
 const MEMORY_CEILING = 0.995;
 /** Kernel slab and page tables, share of RAM: counted as used. */
@@ -160,7 +169,16 @@ export class VirtualHost {
     const swapTotal = shape.swapBytes;
     const swapBase = clamp(shape.swapBaselineFraction * (1 + this.swapNoise.next(dtMs)), 0, 0.5) * swapTotal;
     const swapRoom = Math.max(0, swapTotal - swapBase);
-    const spillNow = swapTotal > 0 ? clamp(anon - SWAP_OUT_ABOVE * total, 0, swapRoom) : 0;
+    let spillNow = 0;
+    if (swapTotal > 0) {
+      // Quadratic in the excess, reaching swapOutShare × the excess at SWAP_OUT_ABOVE and no more: with
+      // swapOutShare ≤ 0.5 the RAM in use never falls while the demand grows. Beyond, the forced spill.
+      const excess = clamp(anon / total - SWAP_PRESSURE_FROM, 0, SWAP_OUT_ABOVE - SWAP_PRESSURE_FROM);
+      const pressured =
+        (shape.swapOutShare * total * excess * excess) / (SWAP_OUT_ABOVE - SWAP_PRESSURE_FROM);
+      const forced = Math.max(0, anon - pressured - SWAP_OUT_ABOVE * total);
+      spillNow = clamp(pressured + forced, 0, swapRoom);
+    }
     let ramUsed = anon - spillNow;
     const outOfMemory = ramUsed > MEMORY_CEILING * total;
     if (outOfMemory) ramUsed = MEMORY_CEILING * total;

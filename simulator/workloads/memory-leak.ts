@@ -10,8 +10,14 @@
  *   swap where there is some, and ends when an operator restarts it or the
  *   OOM killer fires once memory and swap are both full.
  *
+ * On a host with swap the kernel moves the leak's cold pages out as the
+ * pressure builds (host/virtual-host.ts), so swap fills over the run's last
+ * hours — on hosts with little swap, before memory is full. A full swap
+ * pages the on-call like full memory does, and the service is restarted
+ * some time later.
+ *
  * Exhaustion: memory, and swap on hosts with little of it. A run lasts 8 h
- * to 3 days; roughly half end in exhaustion (≈ 0.9 episodes per host-day).
+ * to 3 days; roughly half end in exhaustion (≈ 0.8 episodes per host-day).
  * Rates: docs/simulator.md.
  */
 import { HOUR_MS, MINUTE_MS } from '../clock.js';
@@ -21,6 +27,8 @@ import type { TickContext, Workload, WorkloadInit, WorkloadParams } from './work
 
 /** Memory utilisation at which the service is in trouble: the memory exhaustion threshold. */
 const EXHAUSTED = 0.95;
+/** Swap utilisation at which the host thrashes: the swap exhaustion threshold. */
+const SWAP_FULL = 0.9;
 const WARM_UP_MS = 10 * MINUTE_MS;
 
 type RestartReason = 'deploy' | 'operator' | 'oom-kill';
@@ -39,6 +47,7 @@ export class MemoryLeakWorkload implements Workload {
   private restartAt = Infinity;
   private restartReason: RestartReason = 'deploy';
   private exhausted = false;
+  private swapFull = false;
   /** What the service held on the last tick, bytes. */
   private lastRss = 0;
 
@@ -80,6 +89,17 @@ export class MemoryLeakWorkload implements Workload {
         this.restartReason = 'operator';
       }
     }
+    if (previous && previous.swapUtilization >= SWAP_FULL && !this.swapFull) {
+      // Swap full pages the on-call too (the host is thrashing): a restart some time later, unless one is
+      // already due.
+      this.swapFull = true;
+      ctx.incident('swap-exhausted', { leakedGiB: round(this.leaked / 2 ** 30, 3) });
+      const at = ctx.t + clamp(logNormal(rng, 90, 0.8), 10, 480) * MINUTE_MS;
+      if (at < this.restartAt) {
+        this.restartAt = at;
+        this.restartReason = 'operator';
+      }
+    }
     if (ctx.t >= this.restartAt) this.restart(ctx, this.restartReason);
 
     const busy = 0.5 + dayCurve(ctx.local.hour, 15, 1);
@@ -108,6 +128,7 @@ export class MemoryLeakWorkload implements Workload {
     this.runStart = ctx.t + ageMs;
     this.leaked = leaked;
     this.exhausted = false;
+    this.swapFull = false;
     this.restartAt = Infinity;
     if (rng.bernoulli(this.restartBeforeChance)) {
       // Hours until the leak would reach the threshold, from what the rest of the host uses now.

@@ -17,6 +17,9 @@ import { labelStats } from '../../simulator/ground-truth/label-rates.js';
 import { GroundTruthRecorder } from '../../simulator/ground-truth/recorder.js';
 import { writeHistory } from '../../simulator/history/history-writer.js';
 import { Simulation } from '../../simulator/simulation.js';
+import { BACKFILL_CHANCE } from '../../simulator/workloads/batch-bursts.js';
+import { FLASH_CROWD_SHARE } from '../../simulator/workloads/diurnal-web.js';
+import { ADHOC_REPORT_CHANCE } from '../../simulator/workloads/weekly-pattern.js';
 import { MONDAY } from '../helpers/simulated-fleet.js';
 
 const noSink = { event: () => undefined, incident: () => undefined };
@@ -30,6 +33,36 @@ describe('simulated fleet', () => {
   it('is deterministic: the same seed gives the same series, another seed another', () => {
     assert.deepEqual(messages(42, 6, 500), messages(42, 6, 500));
     assert.notDeepEqual(messages(42, 6, 50), messages(43, 6, 50));
+  });
+
+  it('is deterministic over days too: campaigns, nightly volumes, reports and capacity changes', () => {
+    const run = () => {
+      const events: unknown[] = [];
+      const incidents: unknown[] = [];
+      const fleet = new Fleet(
+        { hosts: 8, seed: 7, hostPrefix: 'sim', intervalSeconds: 900, profiles: ['web', 'batch', 'office'] },
+        { event: (e) => events.push(e), incident: (i) => incidents.push(i) },
+      );
+      const last = Array.from({ length: 21 * 96 }, (_, k) => fleet.tick(MONDAY + k * 900_000)).at(-1);
+      fleet.finish();
+      return { events, incidents, last };
+    };
+    const [a, b] = [run(), run()];
+    assert.ok(a.incidents.length > 50);
+    assert.deepEqual(a, b);
+  });
+
+  it("records the unheralded shares and every host's swappiness in the fleet description", () => {
+    const fleet = new Fleet({ hosts: 60, seed: 1, hostPrefix: 'sim', intervalSeconds: 60 }, noSink);
+    const hosts = fleet.describe();
+    const params = (name: string) => hosts.flatMap((h) => h.workloads.filter((w) => w.name === name));
+    assert.ok(params('diurnal-web').every((w) => w.params.flashCrowdShare === FLASH_CROWD_SHARE));
+    assert.ok(params('batch-bursts').every((w) => w.params.backfillChance === BACKFILL_CHANCE));
+    assert.ok(params('weekly-pattern').every((w) => w.params.adhocReportChance === ADHOC_REPORT_CHANCE));
+    for (const h of hosts) {
+      if (h.swapBytes === 0) assert.equal(h.swapOutShare, 0);
+      else assert.ok(h.swapOutShare > 0 && h.swapOutShare <= 0.5, `${h.hostId}: ${h.swapOutShare}`);
+    }
   });
 
   it('keeps the first hosts the same whatever the fleet size', () => {

@@ -4,9 +4,12 @@ import { DEFAULT_EXHAUSTION, parseResourceId } from '../../shared/resources/inde
 import { SCHEMA_VERSION, type TelemetryMessage } from '../../shared/wire/telemetry.js';
 import type { ExhaustionEvent } from '../../simulator/ground-truth/exhaustion-event.js';
 import { HostGroundTruth } from '../../simulator/ground-truth/exhaustion-tracker.js';
-import { runFleet } from '../helpers/simulated-fleet.js';
+import type { IncidentRecord } from '../../simulator/host/virtual-host.js';
+import { type FleetRun, runFleet } from '../helpers/simulated-fleet.js';
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 function cpuMessage(seq: number, t: number, value: number): TelemetryMessage {
   return {
@@ -118,6 +121,60 @@ describe('ground truth', () => {
     }
   });
 
+  it('heralds most CPU exhaustion in the CPU series itself, leaves a minority unheralded, and few hosts saturate daily', () => {
+    // At each positive label window: had the overload behind the event begun (a campaign day, a job or
+    // a report under way), or did the CPU come close (≥ 80 %) over the same hour a day or a week before?
+    const run = runFleet({ hosts: 60, seed: 31, days: 21, intervalSeconds: 300 });
+    const { threshold, horizonMs } = DEFAULT_EXHAUSTION.cpu;
+    let windows = 0;
+    let visible = 0;
+    let episodes = 0;
+    let surprises = 0;
+    run.fleet.hosts.forEach((host, i) => {
+      const points = run.series[i]!.get('cpu')!;
+      const events = run.events.filter((e) => e.hostId === host.hostId && e.kind === 'cpu');
+      const step = run.intervalMs;
+      const maxOver = (from: number, to: number) => {
+        let m = -Infinity;
+        for (let k = Math.max(0, Math.ceil((from - points[0]![0]) / step)); k < points.length; k++) {
+          if (points[k]![0] > to) break;
+          m = Math.max(m, points[k]![1]);
+        }
+        return m;
+      };
+      // No host saturates on most days — operators add capacity, tune jobs, optimise reports — unless it
+      // is a batch host whose owners accept a nightly job that uses it in full.
+      const days = new Set(
+        events.map((e) => Math.floor((e.startMs + host.shape.utcOffsetHours * HOUR) / DAY)),
+      );
+      const accepted = host.workloads.some((w) => w.params.saturationTolerated === true);
+      assert.ok(
+        accepted || days.size <= 10,
+        `${host.hostId} (${host.profile}): CPU exhausted on ${days.size} of 21 days`,
+      );
+      let lastEnd = -Infinity;
+      for (const e of events) {
+        const overload = overloadOf(run, e);
+        if (e.startMs - lastEnd > horizonMs) {
+          episodes++;
+          if (unheralded(overload)) surprises++;
+        }
+        lastEnd = e.endMs ?? Infinity;
+        for (const [t, v] of points) {
+          if (t < e.exhaustedAtMs - horizonMs || t >= e.startMs || v >= threshold) continue;
+          windows++;
+          const begun = overload !== undefined && overload.t <= t;
+          const close = [DAY, 7 * DAY].some((back) => maxOver(t - back, t - back + horizonMs) >= 0.8);
+          if (begun || close) visible++;
+        }
+      }
+    });
+    assert.ok(episodes >= 30, `${episodes} CPU episodes`);
+    assert.ok(visible >= 0.7 * windows, `${visible} of ${windows} positive windows heralded`);
+    const share = surprises / episodes;
+    assert.ok(share > 0.04 && share < 0.25, `${surprises} of ${episodes} episodes unheralded`);
+  });
+
   it('names the workload that drove each event', () => {
     const run = runFleet({ hosts: 60, seed: 5, days: 14, intervalSeconds: 300 });
     const expectedCauses: Record<string, string[]> = {
@@ -133,6 +190,33 @@ describe('ground truth', () => {
     }
   });
 });
+
+/** Incidents that mark the start of a CPU overload, and how long after it the overload may still run. */
+const ONSETS: Readonly<Record<string, number>> = {
+  campaign: 3 * DAY,
+  'flash-crowd': 4 * HOUR,
+  'nightly-job': 6 * HOUR,
+  'report-run': 4 * HOUR,
+};
+
+/** The overload behind a CPU event: the latest onset incident of its workload on its host. */
+function overloadOf(run: FleetRun, e: ExhaustionEvent): IncidentRecord | undefined {
+  return run.incidents
+    .filter(
+      (x) =>
+        x.hostId === e.hostId &&
+        x.workload === e.cause &&
+        x.kind in ONSETS &&
+        x.t <= e.startMs &&
+        e.startMs - x.t < ONSETS[x.kind]!,
+    )
+    .at(-1);
+}
+
+/** Overloads nothing in the series announces before they start. */
+function unheralded(x: IncidentRecord | undefined): boolean {
+  return x?.kind === 'flash-crowd' || x?.detail.backfill === true || x?.detail.kind === 'adhoc';
+}
 
 function encode(mountpoint: string): string {
   return encodeURIComponent(mountpoint).replace(
