@@ -35,14 +35,29 @@ const AGENT_FLAGS: FlagSpec[] = [
   ],
 ];
 
+/** Flags only the commands that run an aggregator take. */
+const AGGREGATOR_FLAGS: FlagSpec[] = [
+  [
+    '--store <url>',
+    "where telemetry is stored: duckdb (the data dir's file) or influx://[user:password@]host[:port]/database, " +
+      'influxs:// for HTTPS (env CLOUDSENSE_STORE, default duckdb)',
+    'aggregator.store.url',
+  ],
+];
+
 export interface FlagSet {
   common: boolean;
   agent: boolean;
+  aggregator?: boolean;
 }
 
 export function addConfigOptions(command: Command, set: FlagSet): Command {
   command.option('-c, --config <file>', 'YAML configuration file (env CLOUDSENSE_CONFIG)');
-  const flags = [...(set.common ? COMMON_FLAGS : []), ...(set.agent ? AGENT_FLAGS : [])];
+  const flags = [
+    ...(set.common ? COMMON_FLAGS : []),
+    ...(set.aggregator ? AGGREGATOR_FLAGS : []),
+    ...(set.agent ? AGENT_FLAGS : []),
+  ];
   for (const [flag, description] of flags) command.option(flag, description);
   return command;
 }
@@ -53,7 +68,7 @@ export type FlagSpec = [flags: string, description: string, path: string];
 /** Commander's parsed options → config sources (file, env, flags by dotted path). */
 export function configSources(
   options: Record<string, unknown>,
-  table: readonly FlagSpec[] = [...COMMON_FLAGS, ...AGENT_FLAGS],
+  table: readonly FlagSpec[] = [...COMMON_FLAGS, ...AGGREGATOR_FLAGS, ...AGENT_FLAGS],
 ): ConfigSources {
   const flags: Record<string, string> = {};
   const flagNames: Record<string, string> = {};

@@ -53,7 +53,7 @@ export interface HostSnapshot {
 /**
  * The store of everything agents publish in their numbered stream:
  * telemetry, predictions and events. Implementations: DuckDB (embedded
- * default) and, in production, InfluxDB. All of them pass the contract suite in
+ * default) and InfluxDB 1.x (docs/storage.md). All of them pass the contract suite in
  * test/contract/telemetry-store.contract.ts.
  */
 export interface TelemetryStore {
@@ -63,8 +63,11 @@ export interface TelemetryStore {
   /** Flushes and closes; safe to call twice and before start. */
   stop(): Promise<void>;
   /**
-   * Stores a batch of telemetry, predictions and events durably, all of it
-   * or nothing; resolves once it would survive a crash.
+   * Stores a batch of telemetry, predictions and events durably; resolves
+   * once all of it would survive a crash. A batch that failed may be retried
+   * as it was, and is then stored once: either nothing of a failed write is
+   * kept (DuckDB's transaction), or writing it again replaces what was kept
+   * (InfluxDB's points, keyed by message).
    */
   write(batch: readonly SequencedMessage[]): Promise<void>;
   querySeries(query: SeriesQuery): Promise<Series[]>;

@@ -9,10 +9,10 @@ export function aggregatorCommand(): Command {
     new Command('aggregator')
       .summary('run the aggregator alone')
       .description(
-        'Run the embedded MQTT broker, validate and store telemetry in the data dir, and serve the REST API, ' +
-          'WebSocket stream, dashboard and /metrics.',
+        "Run the embedded MQTT broker, validate and store telemetry (in the data dir's DuckDB file, or in " +
+          'InfluxDB with --store), and serve the REST API, WebSocket stream, dashboard and /metrics.',
       ),
-    { common: true, agent: false },
+    { common: true, agent: false, aggregator: true },
   ).action((options: Record<string, unknown>) =>
     runService({
       schema: AggregatorConfigSchema,
@@ -21,7 +21,12 @@ export function aggregatorCommand(): Command {
       build: createAggregator,
       ready: (aggregator, _config, log) =>
         log.info(
-          { http: aggregator.httpUrl, mqtt: aggregator.mqttUrl, dataDir: aggregator.dataDir },
+          {
+            http: aggregator.httpUrl,
+            mqtt: aggregator.mqttUrl,
+            dataDir: aggregator.dataDir,
+            store: aggregator.storeDescription,
+          },
           'aggregator ready',
         ),
     }),

@@ -23,6 +23,7 @@ export const ENV_ALIASES: Readonly<Record<string, string>> = {
   CLOUDSENSE_HOST_ID: 'agent.hostId',
   CLOUDSENSE_INTERVAL: 'agent.intervalSeconds',
   CLOUDSENSE_BROKER_URL: 'agent.brokerUrl',
+  CLOUDSENSE_STORE: 'aggregator.store.url',
 };
 
 export interface ConfigSources {

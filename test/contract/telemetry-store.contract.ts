@@ -238,6 +238,65 @@ export function telemetryStoreContract(
       assert.equal(await store.countPoints('web-01'), 2, 'points are telemetry only');
     });
 
+    it('keeps two messages of a host that carry the same time, and imported samples beside live ones', async () => {
+      const store = await started(newLocation());
+      await store.write([
+        message('web-01', 0, T0, [cpu(0.1)]),
+        message('web-01', 0, T0 + 1000, [cpu(0.2)]),
+        message('web-01', 7, T0, [cpu(0.3)]),
+        message('web-01', 8, T0, [cpu(0.4)]),
+        message('import-only', 0, T0, [cpu(0.5)]),
+      ]);
+      assert.equal(await store.countPoints('web-01'), 4, 'no sample overwrites another');
+      const [series] = await store.querySeries({ hostId: 'web-01', from: T0, to: T0 + 2000, limit: 100 });
+      assert.deepEqual(
+        series!.points.map(([t, v]) => [t, v]).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!),
+        [
+          [T0, 0.1],
+          [T0, 0.3],
+          [T0, 0.4],
+          [T0 + 1000, 0.2],
+        ],
+      );
+      assert.deepEqual(
+        [...(await store.highestSeqPerHost())],
+        [['web-01', 8]],
+        'imported samples (seq 0) do not count',
+      );
+    });
+
+    it('returns attributes, units and values exactly as written, whatever characters they hold', async () => {
+      const store = await started(newLocation());
+      const odd: Record<string, string> = {
+        'system.filesystem.mountpoint': '/mnt/a b,c=d\\\'e"f',
+        'emoji and accents': 'café ☕',
+        'line\nbreak': 'x\ny',
+        empty: '',
+        host: 'not the host tag',
+      };
+      const points: MetricPoint[] = [
+        { name: 'system.filesystem.usage', unit: 'By', value: 1.5e21, attributes: odd },
+        { name: 'system.filesystem.usage', unit: 'By', value: -2.25e-7, attributes: { empty: '' } },
+        { name: 'system.filesystem.usage', unit: 'By', value: 0, attributes: {} },
+        { name: 'process.count', unit: '{process}', value: 12, attributes: { "it's": "o'clock\\" } },
+      ];
+      await store.write([message('web-01', 1, T0, points)]);
+      const series = await store.querySeries({ hostId: 'web-01', from: T0, to: T0 + 1, limit: 100 });
+      const key = (s: { metric: string; attributes: Record<string, string> }) =>
+        `${s.metric} ${JSON.stringify(Object.entries(s.attributes).sort())}`;
+      assert.deepEqual(
+        series.map((s) => [key(s), s.unit, s.points]).sort(),
+        points
+          .map((p) => [key({ metric: p.name, attributes: p.attributes ?? {} }), p.unit, [[T0, p.value]]])
+          .sort(),
+      );
+      const [latest] = await store.latestPerHost();
+      assert.deepEqual(
+        latest!.metrics.map((m) => key({ metric: m.name, attributes: m.attributes ?? {} })).sort(),
+        points.map((p) => key({ metric: p.name, attributes: p.attributes ?? {} })).sort(),
+      );
+    });
+
     it('may be stopped before it was started', async () => {
       const store = newLocation().open();
       await store.stop();
