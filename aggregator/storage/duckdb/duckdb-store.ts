@@ -7,6 +7,7 @@ import {
   type DuckDBConnection,
 } from '@duckdb/node-api';
 import { BusyError, CloudSenseError, errorMessage } from '../../../shared/errors.js';
+import { createLogger, type Logger } from '../../../shared/log.js';
 import type { EventMessage } from '../../../shared/wire/events.js';
 import { byTopicKind, type SequencedMessage } from '../../../shared/wire/sequenced.js';
 import { attributesKey, type MetricPoint, type TelemetryMessage } from '../../../shared/wire/telemetry.js';
@@ -25,6 +26,9 @@ import {
   queryEvents,
   queryPredictions,
 } from './forecast-tables.js';
+import { AGGREGATE_SCHEMA, aggregatePointsSql, latestOfAggregatedOnlyHosts } from './aggregate-tables.js';
+import { exportParquet, type ParquetExport, type ParquetExportResult } from './parquet-export.js';
+import { RetentionJob, type RetentionPass, type RetentionPolicy, type RetentionStats } from './retention.js';
 
 export interface DuckDbStoreOptions {
   /** Path of the database file. */
@@ -33,6 +37,12 @@ export interface DuckDbStoreOptions {
   memoryLimit: string;
   /** Worker threads DuckDB may use. */
   threads: number;
+  /**
+   * Retention and downsampling (retention.ts), run in the background while
+   * the store is open. Only the long-running holder of the store (the
+   * aggregator) sets it; commands that open the data dir briefly do not.
+   */
+  retention?: { policy: RetentionPolicy; log: Logger; now?: () => number } | undefined;
 }
 
 const SCHEMA = `
@@ -50,13 +60,16 @@ CREATE TABLE IF NOT EXISTS samples (
  * Telemetry in an embedded DuckDB file: one row per metric point, attributes
  * as canonical JSON; predictions and events in their own tables
  * (forecast-tables.ts). A batch is written in one transaction. Only one process may hold the file; a second one gets a
- * BusyError naming the holder.
+ * BusyError naming the holder. With a retention policy, raw samples past it
+ * live on as per-interval aggregates (aggregate-tables.ts), which series
+ * queries return where the raw samples are gone.
  */
 export class DuckDbTelemetryStore implements TelemetryStore {
   private instance: DuckDBInstance | undefined;
   private connection: DuckDBConnection | undefined;
   /** Serialises writes: the appender and its commit must not interleave. */
   private writeChain: Promise<void> = Promise.resolve();
+  private retention: RetentionJob | undefined;
 
   constructor(private readonly options: DuckDbStoreOptions) {}
 
@@ -89,11 +102,20 @@ export class DuckDbTelemetryStore implements TelemetryStore {
     this.connection = await this.instance.connect();
     await this.connection.run(SCHEMA);
     await this.connection.run(FORECAST_SCHEMA);
+    await this.connection.run(AGGREGATE_SCHEMA);
+    const retention = this.options.retention;
+    if (retention?.policy.enabled) {
+      const instance = this.instance;
+      this.retention = new RetentionJob({ ...retention, connect: () => instance.connect() });
+      this.retention.start();
+    }
   }
 
   async stop(): Promise<void> {
     const connection = this.connection;
     if (!connection) return;
+    await this.retention?.stop();
+    this.retention = undefined;
     await this.writeChain;
     this.connection = undefined;
     // A checkpoint folds the write-ahead log into the file, so the next start is quick.
@@ -151,11 +173,13 @@ export class DuckDbTelemetryStore implements TelemetryStore {
       limit: query.limit,
     };
     if (query.metric !== undefined) params.metric = query.metric;
+    const where = `host_id = $host AND ts >= $from AND ts < $to ${query.metric !== undefined ? 'AND metric = $metric' : ''}`;
+    // Where raw samples were downsampled, their aggregates stand in (one point per bucket, its mean).
     const reader = await connection.runAndReadAll(
       `SELECT * FROM (
-         SELECT metric, attributes, unit, epoch_ms(ts)::DOUBLE AS t, value FROM samples
-         WHERE host_id = $host AND ts >= $from AND ts < $to ${query.metric !== undefined ? 'AND metric = $metric' : ''}
-         ORDER BY ts DESC LIMIT $limit)
+         SELECT metric, attributes, unit, epoch_ms(ts)::DOUBLE AS t, value FROM samples WHERE ${where}
+         UNION ALL ${aggregatePointsSql(where)}
+         ORDER BY t DESC LIMIT $limit)
        ORDER BY t, metric, attributes`,
       params,
     );
@@ -182,9 +206,11 @@ export class DuckDbTelemetryStore implements TelemetryStore {
        FROM samples s JOIN last USING (host_id, ts) ORDER BY s.host_id, s.metric, s.attributes`,
     );
     const hosts = new Map<string, HostSnapshot>();
-    for (const [hostId, ts, seq, name, attributes, unit, value] of reader.getRowsJS() as Array<
-      [string, number, number, string, string, string, number]
-    >) {
+    const rows = [
+      ...(reader.getRowsJS() as Array<[string, number, number, string, string, string, number]>),
+      ...(await latestOfAggregatedOnlyHosts(connection)),
+    ];
+    for (const [hostId, ts, seq, name, attributes, unit, value] of rows) {
       let host = hosts.get(hostId);
       if (!host) {
         host = { hostId, lastSeen: ts, lastSeq: seq, metrics: [] };
@@ -211,12 +237,50 @@ export class DuckDbTelemetryStore implements TelemetryStore {
       `SELECT host_id, max(seq)::DOUBLE FROM (
          SELECT host_id, seq FROM samples UNION ALL
          SELECT host_id, seq FROM predictions UNION ALL
-         SELECT host_id, seq FROM events)
+         SELECT host_id, seq FROM events UNION ALL
+         SELECT host_id, seq FROM sequence_marks)
        WHERE seq > 0 GROUP BY host_id`,
     );
     return new Map(reader.getRowsJS() as Array<[string, number]>);
   }
 
+  /**
+   * Runs a retention pass now (after a running one), whether or not the
+   * background job is on: with the configured policy, or with `override`
+   * (a command or test applying another policy once). Not part of
+   * TelemetryStore: the DuckDB store's own maintenance.
+   */
+  async runRetention(override?: { policy?: RetentionPolicy; now?: () => number }): Promise<RetentionPass> {
+    if (this.retention) return this.retention.runOnce(override);
+    const configured = this.options.retention;
+    const policy = override?.policy ?? configured?.policy;
+    if (!policy) throw new CloudSenseError('NO_RETENTION_POLICY', 'no retention policy configured');
+    const instance = this.requireInstance();
+    const now = override?.now ?? configured?.now;
+    const job = new RetentionJob({
+      policy,
+      connect: () => instance.connect(),
+      log: configured?.log ?? createLogger({ level: 'silent', format: 'json' }),
+      ...(now ? { now } : {}),
+    });
+    try {
+      return await job.runOnce();
+    } finally {
+      await job.stop();
+    }
+  }
+
+  /** What the background retention job did since start; undefined when it does not run. */
+  retentionStats(): RetentionStats | undefined {
+    return this.retention?.stats();
+  }
+
+  /** Writes a Parquet file of stored rows (parquet-export.ts); not part of TelemetryStore. */
+  exportParquet(request: ParquetExport): Promise<ParquetExportResult> {
+    return exportParquet(this.requireConnection(), request);
+  }
+
+  /** Raw samples only: downsampled ones are counted as aggregates, not points. */
   async countPoints(hostId?: string): Promise<number> {
     const connection = this.requireConnection();
     const reader =
@@ -226,6 +290,12 @@ export class DuckDbTelemetryStore implements TelemetryStore {
             host: hostId,
           });
     return Number(reader.getRowsJS()[0]?.[0] ?? 0);
+  }
+
+  private requireInstance(): DuckDBInstance {
+    if (!this.instance || !this.connection)
+      throw new CloudSenseError('STORE_CLOSED', 'the store is not open');
+    return this.instance;
   }
 
   private requireConnection(): DuckDBConnection {
