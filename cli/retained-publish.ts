@@ -13,7 +13,7 @@ export async function publishRetained(
   brokerUrl: string,
   topic: string,
   payload: Buffer,
-  credentials: { username?: string | undefined; password?: string | undefined } = {},
+  credentials: { username?: string | undefined; password?: string | undefined; ca?: Buffer | undefined } = {},
 ): Promise<void> {
   let client;
   try {
@@ -24,19 +24,36 @@ export async function publishRetained(
       connectTimeout: BROKER_TIMEOUT_MS,
       ...(credentials.username !== undefined ? { username: credentials.username } : {}),
       ...(credentials.password !== undefined ? { password: credentials.password } : {}),
+      ...(credentials.ca !== undefined ? { ca: credentials.ca } : {}),
     });
   } catch (err) {
     throw new CloudSenseError('BROKER_UNREACHABLE', `cannot connect to ${brokerUrl}: ${errorMessage(err)}`, {
       cause: err,
     });
   }
+  // A broker that does not allow this login to publish here closes the connection instead of acknowledging.
+  let closed = false;
+  const refused = new Promise<never>((_, reject) =>
+    client.once('close', () => {
+      closed = true;
+      reject(
+        new CloudSenseError(
+          'PUBLISH_REFUSED',
+          `${brokerUrl} closed the connection instead of acknowledging: this login may not publish on ${topic} (an admin token may, see docs/security.md)`,
+          { permanent: true },
+        ),
+      );
+    }),
+  );
+  refused.catch(() => undefined);
   try {
     await withTimeout(
-      client.publishAsync(topic, payload, { qos: 1, retain: true }),
+      Promise.race([client.publishAsync(topic, payload, { qos: 1, retain: true }), refused]),
       BROKER_TIMEOUT_MS,
       'the broker’s acknowledgement',
     );
   } finally {
-    await withTimeout(client.endAsync(), BROKER_TIMEOUT_MS).catch(() => client.end(true));
+    if (closed) client.end(true);
+    else await withTimeout(client.endAsync(), BROKER_TIMEOUT_MS).catch(() => client.end(true));
   }
 }

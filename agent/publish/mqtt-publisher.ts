@@ -26,6 +26,8 @@ export interface PublisherOptions {
   intervalSeconds: number;
   username?: string | undefined;
   password?: string | undefined;
+  /** PEM CA certificate(s) the broker's certificate must chain to (mqtts); default: the system's. */
+  ca?: Buffer | undefined;
   log: Logger;
   /** Called after each (re)connect, once the `online` status is on its way. */
   onConnect?: () => void;
@@ -73,6 +75,7 @@ export class MqttPublisher {
       clientId: `cloudsense-agent-${hostId}`,
       username: this.options.username,
       password: this.options.password,
+      ...(this.options.ca ? { ca: this.options.ca } : {}),
       clean: true,
       // The acknowledgement subscription is renewed in the connect handler.
       resubscribe: false,

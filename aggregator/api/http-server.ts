@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from '../../shared/log.js';
@@ -12,10 +13,16 @@ export interface HttpServerOptions {
   app: Hono;
   stream: LiveStream;
   log: Logger;
+  /** Reads the PEM key and certificate at start: the listener speaks HTTPS. */
+  tls?: (() => { key: Buffer; cert: Buffer }) | undefined;
+  /** Checks a live-stream handshake, which bypasses the app's middleware; without it, every one is accepted. */
+  authorizeUpgrade?: ((request: IncomingMessage) => Promise<{ status: 200 | 401 | 403 | 429 }>) | undefined;
 }
 
 /** Requests that take longer than this are cut off, milliseconds. */
 const REQUEST_TIMEOUT_MS = 30_000;
+
+const STATUS_TEXT = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests' } as const;
 
 /** The aggregator's HTTP listener: REST and dashboard through Hono, the live stream through ws. */
 export class HttpServer {
@@ -32,17 +39,31 @@ export class HttpServer {
 
   get url(): string {
     const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
-    return `http://${host}:${this.boundPort}`;
+    return `${this.options.tls ? 'https' : 'http'}://${host}:${this.boundPort}`;
   }
 
   async start(): Promise<void> {
     if (this.server) return;
-    const server = createAdaptorServer({ fetch: this.options.app.fetch }) as Server;
+    const { tls, authorizeUpgrade } = this.options;
+    const server = createAdaptorServer({
+      fetch: this.options.app.fetch,
+      ...(tls ? { createServer: createHttpsServer, serverOptions: tls() } : {}),
+    }) as Server;
     server.requestTimeout = REQUEST_TIMEOUT_MS;
     server.on('upgrade', (request, socket, head) => {
       const path = (request.url ?? '').split('?')[0];
-      if (path === STREAM_PATH) this.options.stream.handleUpgrade(request, socket, head);
-      else socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      if (path !== STREAM_PATH) {
+        socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+        return;
+      }
+      if (!authorizeUpgrade) {
+        this.options.stream.handleUpgrade(request, socket, head);
+        return;
+      }
+      void authorizeUpgrade(request).then(({ status }) => {
+        if (status === 200) this.options.stream.handleUpgrade(request, socket, head);
+        else socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n\r\n`);
+      });
     });
     this.boundPort = await listen(
       server,

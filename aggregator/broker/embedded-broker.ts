@@ -1,15 +1,22 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AedesPublishPacket } from 'aedes';
 import type { Logger } from '../../shared/log.js';
 import { CloudSenseError, errorMessage } from '../../shared/errors.js';
 import type { BrokerConnection, MessageHandler } from './broker-connection.js';
 import { listen } from '../listen.js';
+import type { BrokerAccess } from '../security/broker-access.js';
+import { PacketSizeGuard, aedesAccessHooks } from './aedes-access.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
   /** 0 picks a free port; `port` tells which after start. */
   port: number;
   log: Logger;
+  /** Who may log in, publish and subscribe, and how large a packet may be; without it, anyone anything. */
+  access?: BrokerAccess | undefined;
+  /** Reads the PEM key and certificate at start: the listener speaks MQTT over TLS (mqtts). */
+  tls?: (() => { key: Buffer; cert: Buffer }) | undefined;
 }
 
 /** Disconnect a client whose socket has not drained for this long, so one slow reader cannot stall delivery. */
@@ -34,7 +41,7 @@ export class EmbeddedBroker implements BrokerConnection {
 
   get url(): string {
     const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
-    return `mqtt://${host}:${this.boundPort}`;
+    return `${this.options.tls ? 'mqtts' : 'mqtt'}://${host}:${this.boundPort}`;
   }
 
   subscribe(filter: string, handler: MessageHandler): void {
@@ -47,6 +54,7 @@ export class EmbeddedBroker implements BrokerConnection {
     const broker = await Aedes.createBroker({
       drainTimeout: DRAIN_TIMEOUT_MS,
       maxClientsIdLength: MAX_CLIENT_ID_LENGTH,
+      ...(this.options.access ? aedesAccessHooks(this.options.access) : {}),
     });
     this.broker = broker;
     for (const [filter, handler] of this.subscriptions) {
@@ -75,7 +83,15 @@ export class EmbeddedBroker implements BrokerConnection {
       log.debug({ client: client.id, err: err.message }, 'connection error'),
     );
 
-    const server = createServer(broker.handle);
+    const { access, tls } = this.options;
+    const handle = (socket: Socket) => {
+      if (!access) return broker.handle(socket);
+      const guarded = new PacketSizeGuard(socket, (bytes, limit) =>
+        access.packetOversized(socket.remoteAddress, bytes, limit),
+      );
+      return broker.handle(guarded);
+    };
+    const server = tls ? createTlsServer(tls(), handle) : createServer(handle);
     this.server = server;
     this.boundPort = await listen(
       server,

@@ -29,6 +29,7 @@ import {
 } from '../../shared/wire/models.js';
 import { HOST_ID_PATTERN, modelTopic } from '../../shared/wire/topics.js';
 import { publishRetained } from '../retained-publish.js';
+import { TOKEN_USERNAME } from '../../aggregator/security/broker-access.js';
 
 const DEFAULT_BROKER = 'mqtt://127.0.0.1:1883';
 
@@ -44,6 +45,8 @@ interface PublishOptions {
   broker?: string;
   username?: string;
   password?: string;
+  token?: string;
+  ca?: string;
   out?: string;
 }
 
@@ -76,6 +79,11 @@ export function modelPublishCommand(): Command {
       .option('--broker <url>', `broker URL (default ${DEFAULT_BROKER})`)
       .option('--username <name>', 'MQTT user name')
       .option('--password <secret>', 'MQTT password')
+      .option(
+        '--token <token>',
+        'an admin API token (cloudsense tokens create --role admin): logs in as the model publisher where the broker asks for credentials (env CLOUDSENSE_TOKEN)',
+      )
+      .option('--ca <file>', "PEM CA certificate of an mqtts:// broker's certificate")
       .option('--out <file>', 'also write the signed message (JSON) to this file')
       .action(async (options: PublishOptions) => {
         try {
@@ -136,7 +144,13 @@ async function publish(options: PublishOptions): Promise<void> {
   }
   if (options.broker === undefined && options.out !== undefined) return;
   const broker = options.broker ?? DEFAULT_BROKER;
-  await publishRetained(broker, topic, payload, { username: options.username, password: options.password });
+  const token = options.token ?? process.env.CLOUDSENSE_TOKEN;
+  const login =
+    token !== undefined
+      ? { username: TOKEN_USERNAME, password: token }
+      : { username: options.username, password: options.password };
+  const ca = options.ca === undefined ? undefined : await readInput(options.ca, 'CA certificate');
+  await publishRetained(broker, topic, payload, { ...login, ca });
   process.stdout.write(`published retained on ${broker} ${summary}\n`);
 }
 
