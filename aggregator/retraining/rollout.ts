@@ -1,0 +1,309 @@
+/**
+ * Rollout of promoted models to the agents: each model is signed with the
+ * aggregator's Ed25519 key (generated in the data dir on first start) and
+ * published, retained, on `cloudsense/v1/models/{key}`:
+ *
+ * 1. **canary**: with `targets.percent` = `canaryPercent`, so only hosts
+ *    whose rollout bucket is below it take the model (shared/wire/models.ts);
+ * 2. after `canaryHold`, **fleet**: the same model again without targets,
+ *    when the canary held: no canary host rejected it or rolled it back
+ *    (agents roll back a model that misbehaves on live rows and say so on
+ *    `…/events`). When it did not hold, `onCanaryFailed` is called (the
+ *    loop's rollback, which brings the previous model back to everyone).
+ *
+ * A rollback skips the canary: the model it brings back served the fleet
+ * before. Rollout state is kept in `retraining/rollouts.json`, so a canary
+ * pending at a restart is judged after it.
+ *
+ * One retained message per topic means that while a canary is out, an agent
+ * outside it that starts with no saved fleet model gets the bundled one, not
+ * the previous fleet model (agents keep adopted models on disk, so a restart
+ * of a known agent is not affected). See docs/retraining.md#rollout.
+ */
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../shared/io/atomic-file.js';
+import { errorMessage } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import {
+  type SigningKey,
+  generateSigningKeyPair,
+  parseSigningKey,
+  rawPublicKey,
+  verifyKeyOf,
+} from '../../shared/signing/ed25519.js';
+import { encodeModelMessage, signModel } from '../../shared/signing/signed-model.js';
+import { MODEL_ADOPTED, MODEL_REJECTED, MODEL_ROLLED_BACK } from '../../shared/wire/events.js';
+import { MAX_MODEL_MESSAGE_BYTES, type ModelTargets, kindOfModelKey } from '../../shared/wire/models.js';
+import { modelTopic } from '../../shared/wire/topics.js';
+import type { TelemetryStore } from '../storage/telemetry-store.js';
+import type { PromotedModel } from './promoted-model.js';
+import { RETRAINING_DIR } from './retraining-log.js';
+
+/** Under the data dir: the aggregator's model-signing key pair (the names `cloudsense keys generate` writes). */
+export const KEYS_DIR = 'keys';
+export const PRIVATE_KEY_FILE = 'model-signing.key';
+export const PUBLIC_KEY_FILE = 'model-signing.pub';
+const ROLLOUTS_FILE = 'rollouts.json';
+/** Most events read per host when a canary is judged. */
+const MAX_EVENTS_PER_HOST = 10_000;
+
+export interface RolloutSettings {
+  /** Share of hosts (by rollout bucket) that get a new model first, 0..100; 0 or 100 skips the canary. */
+  canaryPercent: number;
+  /** How long the canary runs before it is judged, ms. */
+  canaryHold: number;
+}
+
+export interface PublicModelKey {
+  /** SPKI PEM, as `model-signing.pub` holds it. */
+  pem: string;
+  /** The raw key in base64: the inline form for `agent.models.publicKey`. */
+  base64: string;
+}
+
+/** One key's rollout state. */
+export interface RolloutState {
+  key: string;
+  version: string;
+  stage: 'canary' | 'fleet';
+  /** ISO 8601: when this stage was published. */
+  since: string;
+  model: PromotedModel;
+  /** Canary verdict, once judged. */
+  canary?: { adopted: number; rejected: number; rolledBack: number; held: boolean };
+}
+
+export interface ModelRolloutOptions {
+  dataDir: string;
+  settings: RolloutSettings;
+  /** Publishes retained (QoS 1) on the broker. */
+  publish: (topic: string, payload: Buffer) => Promise<void>;
+  /** Where the agents' model events are stored (the canary's verdict). */
+  store: TelemetryStore;
+  log: Logger;
+  /** A canary that did not hold: bring the previous model back. */
+  onCanaryFailed?: (key: string, reason: string) => Promise<unknown> | void;
+  now?: () => number;
+}
+
+export class ModelRollout {
+  private signingKey: SigningKey | undefined;
+  private publicModelKey: PublicModelKey | undefined;
+  private states: Record<string, RolloutState> = {};
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly now: () => number;
+  private stopped = false;
+
+  constructor(private readonly options: ModelRolloutOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Loads (or, on first start, generates) the signing key and resumes a pending canary. */
+  async start(): Promise<void> {
+    const keys = await loadOrCreateSigningKey(this.options.dataDir);
+    this.signingKey = keys.signingKey;
+    this.publicModelKey = keys.publicKey;
+    this.states = await this.readStates();
+    for (const state of Object.values(this.states)) {
+      if (state.stage === 'canary' && !state.canary) this.scheduleCanaryCheck(state);
+    }
+  }
+
+  /** Stops the canary timers. Safe to call twice and before start. */
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  /** The public half of the signing key, for agents' `agent.models.publicKey`. */
+  publicKey(): PublicModelKey {
+    if (!this.publicModelKey) throw new Error('the rollout is not started');
+    return this.publicModelKey;
+  }
+
+  /** Every key's rollout state. */
+  list(): RolloutState[] {
+    return Object.values(this.states);
+  }
+
+  /**
+   * Publishes a promoted model: to the canary share first, or straight to the
+   * fleet with `immediate` (a rollback) or when there is no canary share.
+   */
+  async roll(model: PromotedModel, options: { immediate?: boolean } = {}): Promise<RolloutState> {
+    const { canaryPercent } = this.options.settings;
+    const canary = !options.immediate && canaryPercent > 0 && canaryPercent < 100;
+    clearTimeout(this.timers.get(model.key));
+    await this.publishModel(model, canary ? { percent: canaryPercent } : undefined);
+    const state: RolloutState = {
+      key: model.key,
+      version: model.version,
+      stage: canary ? 'canary' : 'fleet',
+      since: new Date(this.now()).toISOString(),
+      model,
+    };
+    await this.saveState(state);
+    this.options.log.info(
+      { key: model.key, version: model.version, stage: state.stage, percent: canary ? canaryPercent : 100 },
+      'model published',
+    );
+    if (canary) this.scheduleCanaryCheck(state);
+    return state;
+  }
+
+  /**
+   * Judges the canary of `key` now: the fleet gets the model when no host
+   * rejected or rolled it back, else onCanaryFailed runs. The timer calls it
+   * after `canaryHold`.
+   */
+  async judgeCanary(key: string): Promise<RolloutState | undefined> {
+    const state = this.states[key];
+    if (!state || state.stage !== 'canary') return state;
+    clearTimeout(this.timers.get(key));
+    const verdict = await this.canaryEvents(state);
+    const held = verdict.rejected === 0 && verdict.rolledBack === 0;
+    if (!held) {
+      const reason = `canary of ${key} version ${state.version}: ${verdict.rejected} hosts rejected it, ${verdict.rolledBack} rolled it back`;
+      await this.saveState({ ...state, canary: { ...verdict, held } });
+      this.options.log.warn({ key, version: state.version, ...verdict }, 'canary did not hold');
+      await this.options.onCanaryFailed?.(key, reason);
+      return this.states[key];
+    }
+    await this.publishModel(state.model, undefined);
+    const next: RolloutState = {
+      ...state,
+      stage: 'fleet',
+      since: new Date(this.now()).toISOString(),
+      canary: { ...verdict, held },
+    };
+    await this.saveState(next);
+    this.options.log.info(
+      { key, version: state.version, ...verdict },
+      'canary held; model published to every host',
+    );
+    return next;
+  }
+
+  private scheduleCanaryCheck(state: RolloutState): void {
+    if (this.stopped) return;
+    const due = Date.parse(state.since) + this.options.settings.canaryHold;
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(state.key);
+        this.judgeCanary(state.key).catch((err: unknown) =>
+          this.options.log.error({ key: state.key, err: errorMessage(err) }, 'judging the canary failed'),
+        );
+      },
+      Math.max(0, due - this.now()),
+    );
+    timer.unref();
+    this.timers.set(state.key, timer);
+  }
+
+  /** What the agents said about this model since its canary went out. */
+  private async canaryEvents(
+    state: RolloutState,
+  ): Promise<{ adopted: number; rejected: number; rolledBack: number }> {
+    const { store } = this.options;
+    const from = Date.parse(state.since);
+    const counts = { adopted: 0, rejected: 0, rolledBack: 0 };
+    for (const host of await store.latestPerHost()) {
+      const events = await store.queryEvents({
+        hostId: host.hostId,
+        from,
+        to: this.now() + 1,
+        limit: MAX_EVENTS_PER_HOST,
+      });
+      for (const event of events) {
+        if (event.type === MODEL_ADOPTED && event.sha256 === state.model.sha256) counts.adopted++;
+        else if (event.type === MODEL_REJECTED && event.sha256 === state.model.sha256) counts.rejected++;
+        else if (event.type === MODEL_ROLLED_BACK && event.sha256 === state.model.sha256) counts.rolledBack++;
+      }
+    }
+    return counts;
+  }
+
+  private async publishModel(model: PromotedModel, targets: ModelTargets | undefined): Promise<void> {
+    if (!this.signingKey) throw new Error('the rollout is not started');
+    const kind = kindOfModelKey(model.key);
+    const onnx = await readFile(model.modelPath);
+    const band = model.band && {
+      p10: await readFile(model.band.p10),
+      p50: await readFile(model.band.p50),
+      p90: await readFile(model.band.p90),
+    };
+    const message = signModel(
+      {
+        kind,
+        resource: model.key === kind ? undefined : model.key,
+        version: model.version,
+        createdAt: this.now(),
+        featureSchemaHash: model.featureSchemaHash,
+        targets,
+      },
+      { onnx, band },
+      this.signingKey,
+    );
+    const payload = encodeModelMessage(message);
+    if (payload.length > MAX_MODEL_MESSAGE_BYTES) {
+      throw new Error(
+        `the signed ${model.key} model is ${payload.length} bytes; agents take at most ${MAX_MODEL_MESSAGE_BYTES}`,
+      );
+    }
+    await this.options.publish(modelTopic(model.key), payload);
+  }
+
+  private get statesFile(): string {
+    return join(this.options.dataDir, RETRAINING_DIR, ROLLOUTS_FILE);
+  }
+
+  private async readStates(): Promise<Record<string, RolloutState>> {
+    try {
+      return JSON.parse(await readFile(this.statesFile, 'utf8')) as Record<string, RolloutState>;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      this.options.log.warn({ err: errorMessage(err) }, 'rollout state unreadable; starting afresh');
+      return {};
+    }
+  }
+
+  private async saveState(state: RolloutState): Promise<void> {
+    this.states = { ...this.states, [state.key]: state };
+    await mkdir(join(this.options.dataDir, RETRAINING_DIR), { recursive: true });
+    await writeFileAtomic(this.statesFile, `${JSON.stringify(this.states, null, 2)}\n`);
+  }
+}
+
+/**
+ * The aggregator's signing key from `<data dir>/keys/`, generated there on
+ * first start: the private key with mode 0600, the public key beside it for
+ * the agents. An existing pair (e.g. from `cloudsense keys generate --out
+ * <data dir>/keys`) is kept.
+ */
+export async function loadOrCreateSigningKey(
+  dataDir: string,
+): Promise<{ signingKey: SigningKey; publicKey: PublicModelKey; created: boolean }> {
+  const dir = join(dataDir, KEYS_DIR);
+  const privatePath = join(dir, PRIVATE_KEY_FILE);
+  let created = false;
+  let privatePem: string;
+  try {
+    privatePem = await readFile(privatePath, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const pair = generateSigningKeyPair();
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // 'wx': two aggregators starting at once on one data dir must not overwrite each other's key.
+    await writeFile(privatePath, pair.privateKeyPem, { mode: 0o600, flag: 'wx' });
+    await chmod(privatePath, 0o600);
+    await writeFile(join(dir, PUBLIC_KEY_FILE), pair.publicKeyPem, { mode: 0o644 });
+    privatePem = pair.privateKeyPem;
+    created = true;
+  }
+  const signingKey = parseSigningKey(privatePem);
+  const verify = verifyKeyOf(signingKey);
+  const pem = verify.key.export({ type: 'spki', format: 'pem' }).toString();
+  return { signingKey, publicKey: { pem, base64: rawPublicKey(verify) }, created };
+}
