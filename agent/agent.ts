@@ -12,14 +12,19 @@ import { modelsDirOf } from './inference/config.js';
 import { loadModelDir } from './inference/model-dir.js';
 import { ModelSet } from './inference/model-set.js';
 import { PredictionCycle } from './inference/prediction-cycle.js';
-import { ResourceForecaster, type ForecasterStats } from './inference/resource-forecaster.js';
+import { ResourceForecaster } from './inference/resource-forecaster.js';
 import { FleetModelStore } from './model-updates/fleet-model-store.js';
 import { ModelUpdater } from './model-updates/model-updater.js';
 import { readModelPublicKey } from './model-updates/public-key.js';
+import { brokerLoginOf } from './publish/broker-credentials.js';
 import { MqttPublisher, STOP_TIMEOUT_MS } from './publish/mqtt-publisher.js';
-import { QueueForwarder, type ForwarderStats } from './publish/queue-forwarder.js';
+import { QueueForwarder } from './publish/queue-forwarder.js';
 import { queueTagOf, renumberPayload, topicKindOfTag } from './publish/queued-message.js';
-import { FileDiskQueue, type DiskQueueStats } from './queue/disk-queue.js';
+import { FileDiskQueue } from './queue/disk-queue.js';
+import { buildRemediation } from './remediation/build.js';
+import type { AgentRuntimeStats } from './http/health.js';
+import type { AgentLocalEndpoint } from './http/local-endpoint.js';
+import { AgentSelfReport } from './http/self-report.js';
 
 export interface Agent {
   start(): Promise<void>;
@@ -27,8 +32,8 @@ export interface Agent {
   stop(): Promise<void>;
   readonly hostId: string;
   readonly brokerUrl: string;
-  /** The disk queue's counters, the forwarder's and the forecaster's. */
-  stats(): { queue: DiskQueueStats; forwarder: ForwarderStats; forecaster: ForecasterStats };
+  /** The disk queue's counters, the forwarder's and the forecaster's, the cycles' and the broker connection. */
+  stats(): AgentRuntimeStats;
   /**
    * The exhaustion models the agent scores with; `models.setModel(kind, …)`
    * swaps one while the agent runs (signed model updates do it through the
@@ -69,8 +74,7 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
     hostId,
     agentVersion: VERSION,
     intervalSeconds,
-    username: config.agent.username,
-    password: config.agent.password,
+    ...brokerLoginOf(config),
     log,
     onConnect: () => forwarder.connected(),
     onConnectionLost: () => forwarder.disconnected(),
@@ -105,13 +109,28 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
   const alertState = new AlertStateFile(alertStateFileOf(config), log.child({ component: 'alerts' }));
   let predictionCycle: PredictionCycle | undefined; // built in start(), after the saved alerts are read
   const inferenceErrorLog = new RateLimitedLog(inferenceLog);
+  // Playbooks fed each cycle's predictions; every decision is an event in the same queue.
+  const remediation = buildRemediation(
+    config,
+    async (build) => {
+      await enqueue('events', build);
+      forwarder.appended();
+    },
+    log.child({ component: 'remediation' }),
+  );
   let timer: NodeJS.Timeout | undefined;
   let cycle: Promise<void> | undefined;
   let state: 'new' | 'running' | 'stopped' = 'new';
+  // What /healthz and /metrics report; the endpoint itself (and prom-client) is loaded only when enabled.
+  const report = new AgentSelfReport();
+  let localEndpoint: AgentLocalEndpoint | undefined;
 
   /** Appends one message to the queue, which gives it its sequence number. */
   async function enqueue(kind: SequencedTopicKind, build: (seq: number) => SequencedMessage): Promise<void> {
-    await queue.append((seq) => Buffer.from(JSON.stringify(build(seq))), queueTagOf(kind));
+    await queue.append(
+      (seq) => Buffer.from(JSON.stringify(report.queued(kind, build(seq)))),
+      queueTagOf(kind),
+    );
   }
 
   async function runCycle(): Promise<void> {
@@ -127,6 +146,7 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
       await enqueue('telemetry', (seq) => ({ ...telemetry, seq }));
     } catch (err) {
       log.error({ err: errorMessage(err), queue: queueDir }, 'telemetry not queued; this sample is lost');
+      report.telemetryLost();
       return;
     }
     forwarder.appended();
@@ -136,8 +156,14 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
       const { predictions, events } = await predictionCycle.run(telemetry);
       for (const build of predictions) await enqueue('predictions', build);
       for (const build of events) await enqueue('events', build);
+      // The builders only add the sequence number: their predictions are this cycle's.
+      remediation?.observe(
+        predictions.flatMap((build) => build(0).predictions),
+        telemetry.timestamp,
+      );
     } catch (err) {
       inferenceErrorLog.warn({ err: errorMessage(err) }, 'prediction cycle failed; telemetry continues');
+      report.forecastFailed();
     }
     forwarder.appended();
   }
@@ -205,11 +231,44 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
     return updater.restore();
   }
 
+  function stats(): AgentRuntimeStats {
+    return {
+      queue: queue.stats(),
+      forwarder: forwarder.stats(),
+      forecaster: forecaster.stats(),
+      cycles: report.stats(),
+      brokerConnected: publisher.connected,
+    };
+  }
+
+  /** Binds `agent.http` first, so a taken port stops the start before anything else runs. */
+  async function startLocalEndpoint(): Promise<AgentLocalEndpoint> {
+    const { AgentLocalEndpoint } = await import('./http/local-endpoint.js');
+    const endpoint = new AgentLocalEndpoint({
+      ...config.agent.http,
+      report,
+      sources: {
+        hostId,
+        version: VERSION,
+        brokerUrl,
+        intervalSeconds,
+        queueMaxBytes: config.agent.queue.maxSize,
+        startedAt: Date.now(),
+        stats,
+        models: () => models.refs(),
+      },
+      log: log.child({ component: 'http' }),
+    });
+    await endpoint.start();
+    return endpoint;
+  }
+
   /** Runs a cycle unless the previous one is still busy, then schedules the next on the interval grid. */
   function tick(): void {
     if (state !== 'running') return;
     if (!cycle) {
-      cycle = runCycle()
+      cycle = report
+        .cycle(runCycle)
         .catch((err: unknown) => log.error({ err: errorMessage(err) }, 'collection failed'))
         .finally(() => (cycle = undefined));
     }
@@ -221,9 +280,10 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
     hostId,
     brokerUrl,
     models,
-    stats: () => ({ queue: queue.stats(), forwarder: forwarder.stats(), forecaster: forecaster.stats() }),
+    stats,
     async start() {
       if (state !== 'new') return;
+      if (config.agent.http.enabled) localEndpoint = await startLocalEndpoint();
       await startInference();
       await queue.start();
       state = 'running';
@@ -247,6 +307,7 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
       tick();
     },
     async stop() {
+      await localEndpoint?.stop();
       if (state !== 'running') {
         state = 'stopped';
         await updater?.stop();
@@ -256,6 +317,8 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
       state = 'stopped';
       clearTimeout(timer);
       await cycle;
+      // Decisions under way are audited before the queue closes; a running command is stopped.
+      await remediation?.stop();
       // A model update in progress finishes (its event is queued) before the queue closes.
       await updater?.stop();
       // Give the aggregator a moment to confirm the last messages; whatever it has not confirmed

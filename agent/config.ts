@@ -6,8 +6,10 @@ import { HostIdSchema } from '../shared/wire/telemetry.js';
 import { HOST_ID_PATTERN } from '../shared/wire/topics.js';
 import { CollectSectionSchema } from './collectors/config.js';
 import { AlertsSectionSchema } from './alerts/config.js';
+import { AgentHttpSectionSchema } from './http/config.js';
 import { ModelsSectionSchema } from './inference/config.js';
 import { QueueSectionSchema } from './queue/config.js';
+import { RemediationSectionSchema } from './remediation/config.js';
 
 /** Seconds between two collections. */
 export const DEFAULT_INTERVAL_SECONDS = 10;
@@ -44,6 +46,14 @@ export const AgentSectionSchema = z
     /** MQTT credentials, when the broker asks for them. */
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
+    /** TLS to the broker (an `mqtts://` broker URL). */
+    tls: z
+      .object({
+        /** PEM file of the CA that signed the broker's certificate; default: the system's CAs. */
+        ca: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
     /** The on-disk store-and-forward queue every message passes through (docs/configuration.md). */
     queue: QueueSectionSchema,
     /** The exhaustion models the agent scores with (docs/configuration.md). */
@@ -52,6 +62,10 @@ export const AgentSectionSchema = z
     alerts: AlertsSectionSchema,
     /** What the host collector reads: which filesystems, and where the host's root is in a container (docs/metrics.md). */
     collect: CollectSectionSchema,
+    /** The local `/healthz` and `/metrics` endpoint, off by default (docs/agent-daemon.md). */
+    http: AgentHttpSectionSchema,
+    /** Playbooks run when a forecast stays high, their modes and the fleet-wide lease (docs/remediation.md). */
+    remediation: RemediationSectionSchema,
   })
   .strict()
   .prefault({});
@@ -88,4 +102,13 @@ export function fleetModelsDirOf(config: Pick<AgentConfig, 'dataDir' | 'agent'>)
 /** Where the agent keeps its raised alerts across restarts: `{dataDir}/alerts/{hostId}.json`. */
 export function alertStateFileOf(config: Pick<AgentConfig, 'dataDir' | 'agent'>): string {
   return resolve(join(config.dataDir, 'alerts', `${config.agent.hostId}.json`));
+}
+
+/**
+ * Where `cloudsense agent --enroll` stores the broker credentials it was
+ * issued (mode 0600): `{dataDir}/agent-credentials/{hostId}.json`. Used
+ * when `agent.username` is not configured.
+ */
+export function agentCredentialsFileOf(config: Pick<AgentConfig, 'dataDir' | 'agent'>): string {
+  return resolve(join(config.dataDir, 'agent-credentials', `${config.agent.hostId}.json`));
 }

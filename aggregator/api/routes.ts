@@ -1,20 +1,27 @@
 import { Hono } from 'hono';
-import type { Registry } from 'prom-client';
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { VERSION } from '../../shared/version.js';
 import type { HostRegistry } from '../live/host-registry.js';
+import type { LeaseTable } from '../remediation/lease-table.js';
+import { remediationRoutes } from '../remediation/remediation-routes.js';
 import type { TelemetryStore } from '../storage/telemetry-store.js';
 import { dashboardHtml } from '../web/dashboard.js';
 import { errorResponder } from './errors.js';
 import { DEFAULT_LOOKBACK_MS, DEFAULT_POINT_LIMIT, MetricsQuerySchema, parseQuery } from './query.js';
+import type { SelfMetrics } from './self-metrics.js';
 
 export interface ApiDependencies {
   hosts: HostRegistry;
   store: TelemetryStore;
-  metrics: Registry;
+  /** What `GET /metrics` serves. */
+  metrics: Pick<SelfMetrics, 'contentType' | 'metrics'>;
   brokerUrl: () => string;
   log: Logger;
+  /** The fleet's remediation leases, behind `/api/v1/remediation`. */
+  leases: LeaseTable;
+  /** Installs access control in front of every route, and the credential routes (api/auth.ts). */
+  security?: (app: Hono) => void;
 }
 
 /** The REST API under /api/v1, plus /healthz, /metrics and the dashboard. */
@@ -26,6 +33,8 @@ export function createApi(deps: ApiDependencies): Hono {
   app.notFound((c) =>
     c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
   );
+
+  deps.security?.(app);
 
   app.get('/', (c) => c.html(dashboardHtml));
 
@@ -67,6 +76,11 @@ export function createApi(deps: ApiDependencies): Hono {
       series,
     });
   });
+
+  app.route(
+    '/api/v1/remediation',
+    remediationRoutes({ ...deps, log: deps.log.child({ component: 'remediation' }) }),
+  );
 
   return app;
 }

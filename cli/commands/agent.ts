@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { AgentConfigSchema, type AgentConfig } from '../../agent/config.js';
 import { loadConfig } from '../../shared/config/load.js';
-import { errorMessage } from '../../shared/errors.js';
+import { CloudSenseError, errorMessage } from '../../shared/errors.js';
 import { createLogger } from '../../shared/log.js';
 import { addConfigOptions, configSources, exitOnConfigError } from '../options.js';
 import { runService } from '../lifecycle.js';
@@ -12,14 +12,25 @@ export function agentCommand(): Command {
       .summary('run the host agent alone')
       .description(
         "Collect this host's metrics every interval, forecast each resource's exhaustion with the local models, " +
-          'and publish telemetry, predictions and alert events to the broker over MQTT.\n\n' +
+          'and publish telemetry, predictions and alert events to the broker over MQTT. SIGHUP re-reads the ' +
+          'configuration file and applies it (an invalid one is logged and the agent keeps the old); ' +
+          'SIGTERM stops cleanly.\n\n' +
           'With --once --print: collect once, forecast, print one JSON document (metrics and predictions) to ' +
           'standard output and exit; no broker, nothing queued. Logs go to standard error.',
       )
       .option('--once', 'collect and forecast once, then exit (with --print)')
-      .option('--print', 'print the collection and its predictions as JSON on standard output (with --once)'),
+      .option('--print', 'print the collection and its predictions as JSON on standard output (with --once)')
+      .option(
+        '--enroll <token>',
+        'trade a one-time enrolment token (cloudsense enroll token create) for MQTT credentials, store them in the data dir, and exit',
+      )
+      .option('--aggregator <url>', "the aggregator's HTTP URL, for --enroll, e.g. https://aggregator:8080"),
     { common: true, agent: true },
   ).action(async (options: Record<string, unknown>) => {
+    if (options.enroll !== undefined || options.aggregator !== undefined) {
+      await enrolOnce(options);
+      return;
+    }
     if (options.once || options.print) {
       await printOnce(options);
       return;
@@ -34,6 +45,7 @@ export function agentCommand(): Command {
       name: 'agent',
       build: createAgent,
       ready: () => undefined,
+      reload: 'restart',
     });
   });
 }
@@ -61,5 +73,32 @@ async function printOnce(options: Record<string, unknown>): Promise<void> {
     log.flush();
     process.stderr.write(`cloudsense agent: ${errorMessage(err)}\n`);
     process.exit(1);
+  }
+}
+
+/** `--enroll TOKEN --aggregator URL`: exit 0 once the credentials are stored, 2 on bad usage, 1 on failure. */
+async function enrolOnce(options: Record<string, unknown>): Promise<void> {
+  const token = options.enroll;
+  const aggregator = options.aggregator;
+  if (typeof token !== 'string' || typeof aggregator !== 'string' || !URL.canParse(aggregator)) {
+    process.stderr.write('cloudsense agent: --enroll TOKEN goes with --aggregator http(s)://HOST:PORT\n');
+    process.exit(2);
+  }
+  let config: AgentConfig;
+  try {
+    config = loadConfig(AgentConfigSchema, configSources(options));
+  } catch (err) {
+    exitOnConfigError(err);
+  }
+  try {
+    const { enrolAgent } = await import('../../agent/publish/broker-credentials.js');
+    const { path, username } = await enrolAgent(config, aggregator, token);
+    process.stdout.write(
+      `enrolled as ${username}; credentials stored in ${path} (mode 0600).\n` +
+        'Start the agent with the same data dir and host id: cloudsense agent\n',
+    );
+  } catch (err) {
+    process.stderr.write(`cloudsense agent: ${errorMessage(err)}\n`);
+    process.exit(err instanceof CloudSenseError && err.permanent ? 2 : 1);
   }
 }

@@ -2,8 +2,9 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { createAgent, type Agent } from '../../agent/agent.js';
 import { AgentSectionSchema } from '../../agent/config.js';
-import { createAggregator } from '../../aggregator/aggregator.js';
+import { createAggregator, type Aggregator } from '../../aggregator/aggregator.js';
 import { AggregatorSectionSchema } from '../../aggregator/config.js';
+import { refineAccess, type AccessPolicy } from '../../aggregator/security/config.js';
 import { CommonConfigShape } from '../../shared/config/common.js';
 import type { Logger } from '../../shared/log.js';
 import { addConfigOptions } from '../options.js';
@@ -12,7 +13,8 @@ import { runService } from '../lifecycle.js';
 /** `cloudsense up` reads one file with both sections. */
 export const UpConfigSchema = z
   .object({ ...CommonConfigShape, agent: AgentSectionSchema, aggregator: AggregatorSectionSchema })
-  .strict();
+  .strict()
+  .superRefine(refineAccess);
 type UpConfig = z.infer<typeof UpConfigSchema>;
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
@@ -22,10 +24,10 @@ export function upCommand(): Command {
     new Command('up')
       .summary('run everything on this machine: aggregator, broker, store, dashboard and a local agent')
       .description(
-        'Start the aggregator with its embedded MQTT broker and DuckDB store, the dashboard and API, and an ' +
-          'agent for this host. Ctrl-C stops everything cleanly.',
+        'Start the aggregator with its embedded MQTT broker and store (DuckDB in the data dir, or InfluxDB with ' +
+          '--store), the dashboard and API, and an agent for this host. Ctrl-C stops everything cleanly.',
       ),
-    { common: true, agent: true },
+    { common: true, agent: true, aggregator: true },
   ).action((options: Record<string, unknown>) =>
     runService({
       schema: UpConfigSchema,
@@ -40,7 +42,7 @@ export function upCommand(): Command {
           store: fleet.aggregator.storeDescription,
           hostId: fleet.agent?.hostId ?? '',
           interval: config.agent.intervalSeconds,
-          loopbackOnly: isLoopback(config.http.host) && isLoopback(config.mqtt.host),
+          access: fleet.aggregator.access,
         }),
     }),
   );
@@ -56,8 +58,12 @@ function buildLocalFleet(config: UpConfig, log: Logger) {
       await aggregator.start();
       // The local agent talks to the embedded broker on the port it actually bound.
       const host = WILDCARD_HOSTS.has(config.mqtt.host) ? '127.0.0.1' : config.mqtt.host;
-      const port = Number(new URL(aggregator.mqttUrl).port);
-      fleet.agent = createAgent({ ...config, mqtt: { host, port } }, log.child({ part: 'agent' }));
+      const broker = new URL(aggregator.mqttUrl);
+      const port = Number(broker.port);
+      fleet.agent = createAgent(
+        { ...config, mqtt: { host, port }, agent: await localAgentAccess(config, aggregator, host, broker) },
+        log.child({ part: 'agent' }),
+      );
       await fleet.agent.start();
     },
     async stop() {
@@ -69,8 +75,38 @@ function buildLocalFleet(config: UpConfig, log: Logger) {
   return fleet;
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+/** The name of the API token `cloudsense up` issues its local agent for remediation leases. */
+const LOCAL_AGENT_TOKEN_NAME = 'cloudsense up: local agent';
+
+/**
+ * The local agent's access when the aggregator asks for credentials: a
+ * broker login issued for its host id (no enrolment) and a bearer token for
+ * remediation leases; with TLS, the broker's own certificate as the CA it
+ * trusts unless `agent.tls.ca` names one.
+ */
+async function localAgentAccess(
+  config: UpConfig,
+  aggregator: Aggregator,
+  host: string,
+  broker: URL,
+): Promise<UpConfig['agent']> {
+  let agent = config.agent;
+  if (aggregator.access.authRequired && agent.username === undefined) {
+    agent = { ...agent, ...(await aggregator.credentials.issueAgentCredentials(agent.hostId)) };
+  }
+  if (aggregator.access.authRequired && agent.remediation.lease.token === undefined) {
+    // Remediation leases are an operate call; one token for the local agent, replaced on each start.
+    const { token } = await aggregator.credentials.replaceApiToken('operate', LOCAL_AGENT_TOKEN_NAME);
+    agent = { ...agent, remediation: { ...agent.remediation, lease: { ...agent.remediation.lease, token } } };
+  }
+  if (broker.protocol === 'mqtts:') {
+    agent = {
+      ...agent,
+      brokerUrl: `mqtts://${host.includes(':') ? `[${host}]` : host}:${broker.port}`,
+      tls: { ca: agent.tls.ca ?? config.aggregator.security.tls.cert },
+    };
+  }
+  return agent;
 }
 
 function printBanner(b: {
@@ -80,7 +116,7 @@ function printBanner(b: {
   store: string;
   hostId: string;
   interval: number;
-  loopbackOnly: boolean;
+  access: AccessPolicy;
 }): void {
   const lines = [
     '',
@@ -90,11 +126,14 @@ function printBanner(b: {
     `  Live stream   ${b.http.replace(/^http/, 'ws')}/api/v1/stream`,
     `  Metrics       ${b.http}/metrics`,
     `  MQTT broker   ${b.mqtt} (embedded)`,
-    `  Data dir      ${b.dataDir} (${b.store})`,
+    `  Data dir      ${b.dataDir}`,
+    `  Store         ${b.store}`,
     `  Local agent   host "${b.hostId}", every ${b.interval} s`,
-    b.loopbackOnly
-      ? '  Access        open, loopback only: no authentication is asked for'
-      : '  Access        WARNING: listening beyond loopback without authentication',
+    b.access.authRequired
+      ? '  Access        authentication required: agents enrol (cloudsense enroll token create), REST calls carry a token (cloudsense tokens create)'
+      : b.access.openBeyondLoopback
+        ? '  Access        WARNING: open beyond loopback, anyone who reaches it can publish and read everything (aggregator.security.allowOpenBeyondLoopback)'
+        : '  Access        open, loopback only: no authentication is asked for',
     'Press Ctrl-C to stop.',
     '',
   ];

@@ -19,7 +19,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { BUNDLED_MODELS_DIR } from '../../shared/inference/model-files.js';
 import { EventMessageSchema, type EventMessage } from '../../shared/wire/events.js';
 import { PredictionsMessageSchema, type PredictionsMessage } from '../../shared/wire/predictions.js';
-import { CliProcess } from '../helpers/cli-process.js';
+import { CliProcess, startAggregatorProcess } from '../helpers/cli-process.js';
 import { queryClosedStore } from '../helpers/duckdb.js';
 import { HIGH_PROBABILITY, writeTestModel } from '../helpers/forecast-models.js';
 import { freePort, waitFor } from '../helpers/net.js';
@@ -105,19 +105,7 @@ describe('agent inference', () => {
       const storeDir = join(root, 'aggregator');
       const agentDir = join(root, 'agent');
       const ports = { http: await freePort(), mqtt: await freePort() };
-      const aggregator = CliProcess.start(
-        [
-          'aggregator',
-          '--http-port',
-          String(ports.http),
-          '--mqtt-port',
-          String(ports.mqtt),
-          '--log-format',
-          'json',
-        ],
-        { CLOUDSENSE_DATA_DIR: storeDir },
-      );
-      await aggregator.waitForLine(/aggregator ready/);
+      const aggregator = await startAggregatorProcess({ dataDir: storeDir, ports });
 
       const observer: MqttClient = await connectAsync(`mqtt://127.0.0.1:${ports.mqtt}`, {
         clientId: 'inference-observer',

@@ -20,7 +20,7 @@ import { EventMessageSchema, type EventMessage } from '../../shared/wire/events.
 import { PredictionsMessageSchema, type PredictionsMessage } from '../../shared/wire/predictions.js';
 import { StatusMessageSchema, type StatusMessage } from '../../shared/wire/telemetry.js';
 import { modelTopic } from '../../shared/wire/topics.js';
-import { CliProcess } from '../helpers/cli-process.js';
+import { CliProcess, startAggregatorProcess } from '../helpers/cli-process.js';
 import { queryClosedStore } from '../helpers/duckdb.js';
 import { writeTestModel } from '../helpers/forecast-models.js';
 import { freePort, waitFor } from '../helpers/net.js';
@@ -111,19 +111,7 @@ describe('signed model updates', () => {
     async () => {
       const ports = { http: await freePort(), mqtt: await freePort() };
       const brokerUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
-      const aggregator = CliProcess.start(
-        [
-          'aggregator',
-          '--http-port',
-          String(ports.http),
-          '--mqtt-port',
-          String(ports.mqtt),
-          '--log-format',
-          'json',
-        ],
-        { CLOUDSENSE_DATA_DIR: storeDir },
-      );
-      await aggregator.waitForLine(/aggregator ready/);
+      const aggregator = await startAggregatorProcess({ dataDir: storeDir, ports });
       const observer = new HostObserver(await connectAsync(brokerUrl, { clientId: 'model-observer' }));
       await observer.client.subscribeAsync(`cloudsense/v1/hosts/${HOST}/+`, { qos: 1 });
       // A plain MQTT client, as anyone on the broker could be.

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CliProcess } from '../helpers/cli-process.js';
+import { CliProcess, startAggregatorProcess } from '../helpers/cli-process.js';
 import { queryClosedStore } from '../helpers/duckdb.js';
 import { freePort, getJson, waitFor } from '../helpers/net.js';
 
@@ -26,21 +26,8 @@ interface Ports {
   mqtt: number;
 }
 
-async function startAggregator(dataDir: string, ports: Ports): Promise<CliProcess> {
-  const proc = CliProcess.start(
-    [
-      'aggregator',
-      '--http-port',
-      String(ports.http),
-      '--mqtt-port',
-      String(ports.mqtt),
-      '--log-format',
-      'json',
-    ],
-    { CLOUDSENSE_DATA_DIR: dataDir },
-  );
-  await proc.waitForLine(/aggregator ready/);
-  return proc;
+function startAggregator(dataDir: string, ports: Ports): Promise<CliProcess> {
+  return startAggregatorProcess({ dataDir, ports });
 }
 
 function startAgent(hostId: string, dataDir: string, ports: Ports): CliProcess {

@@ -92,3 +92,38 @@ export class CliProcess {
 }
 
 process.on('exit', () => CliProcess.killAll());
+
+/** The loopback ports a test gives the aggregator. */
+export interface AggregatorPorts {
+  http: number;
+  mqtt: number;
+}
+
+/**
+ * `cloudsense aggregator` on `ports` with JSON logs and `dataDir`, plus any
+ * `args` and `env` of the test; resolves once it logged "aggregator ready".
+ */
+export async function startAggregatorProcess(options: {
+  dataDir: string;
+  ports: AggregatorPorts;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  readyTimeoutMs?: number;
+}): Promise<CliProcess> {
+  const { ports } = options;
+  const proc = CliProcess.start(
+    [
+      'aggregator',
+      '--http-port',
+      String(ports.http),
+      '--mqtt-port',
+      String(ports.mqtt),
+      '--log-format',
+      'json',
+      ...(options.args ?? []),
+    ],
+    { CLOUDSENSE_DATA_DIR: options.dataDir, ...options.env },
+  );
+  await proc.waitForLine(/aggregator ready/, options.readyTimeoutMs);
+  return proc;
+}

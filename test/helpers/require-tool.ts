@@ -48,3 +48,39 @@ export const PYTHON3_ONNX: SystemTool = {
   install: 'install Debian python3-onnx (apt-get install python3-onnx)',
   probe: () => commandSucceeds('/usr/bin/python3', ['-c', 'import onnx']),
 };
+
+/** Debian's InfluxDB 1.x server; an InfluxDB 2 `influxd` elsewhere on PATH takes other flags. */
+export const INFLUXD_PATH = '/usr/bin/influxd';
+
+/** InfluxDB 1.x's server (Debian package influxdb), started by the tests on loopback (test/helpers/influxd.ts). */
+export const INFLUXD: SystemTool = {
+  name: `${INFLUXD_PATH} (InfluxDB 1.x)`,
+  install: 'install Debian influxdb (apt-get install influxdb)',
+  probe: () => commandSucceeds(INFLUXD_PATH, ['version']),
+};
+
+/** Debian's promtool (package prometheus): checks rules, configs and scraped metrics. */
+export const PROMTOOL_PATH = '/usr/bin/promtool';
+
+export const PROMTOOL: SystemTool = {
+  name: PROMTOOL_PATH,
+  install: 'install Debian prometheus (apt-get install prometheus)',
+  probe: () => commandSucceeds(PROMTOOL_PATH, ['--version']),
+};
+
+/** Debian's Prometheus server (package prometheus), started by the tests on loopback. */
+export const PROMETHEUS_PATH = '/usr/bin/prometheus';
+
+export const PROMETHEUS: SystemTool = {
+  name: PROMETHEUS_PATH,
+  install: 'install Debian prometheus (apt-get install prometheus)',
+  probe: () => commandSucceeds(PROMETHEUS_PATH, ['--version']),
+};
+
+/** `systemd-analyze` and `systemd-sysusers` (Debian package systemd); neither needs systemd running. */
+export const SYSTEMD_TOOLS: SystemTool = {
+  name: 'systemd-analyze and systemd-sysusers',
+  install: 'install Debian systemd (apt-get install systemd)',
+  probe: () =>
+    commandSucceeds('systemd-analyze', ['--version']) && commandSucceeds('systemd-sysusers', ['--version']),
+};

@@ -26,12 +26,15 @@ function aggregator(): Aggregator {
   return createAggregator(config, silent);
 }
 
+/** Recent samples: older than the store's raw retention (30 d) they would be folded into aggregates at start. */
+const T0 = Date.now() - 3_600_000;
+
 function telemetry(hostId: string, seq: number): string {
   const message: TelemetryMessage = {
     schemaVersion: 1,
     hostId,
     seq,
-    timestamp: 1_790_000_000_000 + seq * 1000,
+    timestamp: T0 + seq * 1000,
     intervalSeconds: 1,
     metrics: [{ name: 'system.cpu.utilization', unit: '1', value: seq / 100 }],
   };
@@ -97,6 +100,10 @@ describe('de-duplication and acknowledgement through the running aggregator', ()
       await publish(b.mqtt, 'dedupe-1', [2, 3, 4]);
       await waitFor('the acknowledgement of 4', () => (b.acks.some((k) => k.seq === 4) ? true : undefined));
       assert.equal(await metric(second, 'cloudsense_ingest_duplicate_total'), 2);
+      // Each subscriber gets its copy in its own time: wait for the agent's, then look at it.
+      await waitFor("the agent's acknowledgement of 4", () =>
+        acks.some((k) => k.ack.seq === 4) ? true : undefined,
+      );
       assert.ok(
         acks.some((k) => k.ack.seq === 4 && !k.retained),
         'live acknowledgements are not marked retained',
