@@ -70,8 +70,18 @@ export class HostMetricsCollector {
         'no host metric could be read; see the warnings logged before',
       );
     }
+    points.push(timeZoneOffsetPoint(new Date()));
     return points;
   }
+}
+
+/**
+ * The local-time offset from UTC at `at`, seconds east, as the process sees
+ * it (TZ, else /etc/localtime): the calendar features are in local time.
+ * Daylight saving moves it twice a year, which is why every sample has it.
+ */
+export function timeZoneOffsetPoint(at: Date): MetricPoint {
+  return { ...METRIC.timeZoneOffset, value: -at.getTimezoneOffset() * 60 };
 }
 
 /**

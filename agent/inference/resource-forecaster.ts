@@ -124,7 +124,10 @@ export class ResourceForecaster {
         };
         this.tracked.set(sample.resourceId, resource);
       }
-      if (resource.extractor.push(sample.timestampMs, sample.value, sample.pressure) === 'accepted') {
+      if (
+        resource.extractor.push(sample.timestampMs, sample.value, sample.pressure, sample.utcOffsetS) ===
+        'accepted'
+      ) {
         resource.lastSampleAt = sample.timestampMs;
         sampled.push(sample.resourceId);
       }

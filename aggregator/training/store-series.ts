@@ -10,7 +10,7 @@ import {
   type ResourceKind,
 } from '../../shared/resources/resource-id.js';
 import { UTILIZATION_METRICS } from '../../shared/resources/utilization.js';
-import { ATTR } from '../../shared/wire/metric-names.js';
+import { ATTR, METRIC } from '../../shared/wire/metric-names.js';
 import type { TelemetryStore } from '../storage/telemetry-store.js';
 
 /** Most points read for one series; a week of 1 s samples is 604,800. */
@@ -49,11 +49,24 @@ export async function readResourceSeries(
       const resourceId = formatResourceId(resource);
       byResource.set(resourceId, [...(byResource.get(resourceId) ?? []), s.points]);
     }
+    if (byResource.size === 0) continue;
+    const offsets = mergePoints(
+      (
+        await store.querySeries({
+          hostId: host.hostId,
+          metric: METRIC.timeZoneOffset.name,
+          from: 0,
+          to,
+          limit: MAX_POINTS_PER_SERIES,
+        })
+      ).map((s) => s.points),
+    );
     for (const [resourceId, parts] of byResource) {
+      const history = mergePoints(parts);
       out.push({
         hostId: host.hostId,
         resourceId,
-        history: mergePoints(parts),
+        history: { ...history, utcOffsetS: alignOffsets(history.timestampsMs, offsets) },
         exhaustion: resolveExhaustion(options.exhaustion ?? {}, resourceId),
       });
     }
@@ -78,11 +91,34 @@ function mergePoints(parts: Array<Array<[number, number]>>): {
   return { timestampsMs: timestampsMs.slice(0, n), values: values.slice(0, n) };
 }
 
+/**
+ * The host's UTC offset at each sample time: the offset recorded with the
+ * same message, else the last one before it (the offset changes only with
+ * daylight saving); NaN before the first (imported series without one).
+ */
+function alignOffsets(
+  times: Float64Array,
+  offsets: { timestampsMs: Float64Array; values: Float64Array },
+): Float64Array {
+  const out = new Float64Array(times.length).fill(NaN);
+  let j = -1;
+  for (let i = 0; i < times.length; i++) {
+    while (j + 1 < offsets.timestampsMs.length && offsets.timestampsMs[j + 1]! <= times[i]!) j++;
+    if (j >= 0) out[i] = offsets.values[j]!;
+  }
+  return out;
+}
+
 /** The resource a series belongs to; filesystems and inodes need their mountpoint. */
 function resourceOf(kind: ResourceKind, mountpoint: string | undefined): Resource | undefined {
   if (kind === 'filesystem' || kind === 'inodes')
     return mountpoint === undefined ? undefined : { kind, mountpoint };
   return { kind };
+}
+
+/** The hosts of `series`, each once. */
+export function hostsOf(series: readonly DatasetSeries[]): string[] {
+  return [...new Set(series.map((s) => s.hostId))];
 }
 
 /** A definition changed on the command line for one run (`--threshold`, `--horizon`). */

@@ -6,6 +6,7 @@
  * `cloudsense train` calls it; so will the retraining loop.
  */
 import type { DatasetSeries } from '../../models/dataset/index.js';
+import type { RemediationWindow } from '../../models/labels/remediation.js';
 import { type TimeSplit, buildTimeSplit } from '../../models/dataset/index.js';
 import { fitTteBand } from '../../models/fit/tte-band.js';
 import { exportGbdtToOnnx } from '../../models/onnx/export.js';
@@ -30,6 +31,12 @@ export interface TrainForecastRequest {
   series: readonly DatasetSeries[];
   /** Only data strictly before this time is used (Unix epoch ms); default all. */
   untilMs?: number | undefined;
+  /**
+   * When playbooks acted (aggregator/remediation/remediation-windows.ts): rows
+   * whose horizon overlaps one are kept out of the labels, so a prevented
+   * exhaustion does not teach that the risk was low.
+   */
+  remediations?: readonly RemediationWindow[] | undefined;
   /** Trainer parameters over DEFAULT_FORECAST_PARAMS. */
   params?: GbdtParamsInput | undefined;
   search?: { trials: number; seconds?: number | undefined; seed?: number | undefined } | undefined;
@@ -74,6 +81,7 @@ export async function trainForecast(request: TrainForecastRequest): Promise<Trai
     validFraction: FORECAST_VALID_FRACTION,
     evaluationStepMs: stepMs,
     ...(request.untilMs !== undefined && { untilMs: request.untilMs }),
+    ...(request.remediations !== undefined && { remediations: request.remediations }),
   });
   const rows = {
     train: split.train.numRows,

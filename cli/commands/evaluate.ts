@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { readSeriesFor } from '../../aggregator/training/store-series.js';
+import { storedRemediationWindows } from '../../aggregator/remediation/remediation-windows.js';
+import { hostsOf, readSeriesFor } from '../../aggregator/training/store-series.js';
 import { buildExhaustionDataset } from '../../models/dataset/index.js';
 import { evaluateModelAndRules } from '../../models/evaluation/evaluate-model.js';
 import { renderEvaluationHtml } from '../../models/evaluation/evaluation-html.js';
@@ -78,6 +79,10 @@ async function evaluate(options: EvaluateOptions): Promise<void> {
     const started = Date.now();
     const dataset = buildExhaustionDataset(series, {
       fromMs,
+      remediations: await storedRemediationWindows(data.store, hostsOf(series), {
+        from: 0,
+        to: toMs ?? Date.now() + 1,
+      }),
       ...(toMs !== undefined && { untilMs: toMs }),
       evaluationStepMs: trainingStepMs(exhaustion),
       onProgress: (done, total) => progress.update(`labelled ${done}/${total} series`, done / total, started),

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { readSeriesFor } from '../../aggregator/training/store-series.js';
+import { storedRemediationWindows } from '../../aggregator/remediation/remediation-windows.js';
+import { hostsOf, readSeriesFor } from '../../aggregator/training/store-series.js';
 import { trainForecast } from '../../aggregator/training/train-forecast.js';
 import { parseDuration, DURATION_HINT } from '../../shared/config/duration.js';
 import { ValidationError } from '../../shared/errors.js';
@@ -70,10 +71,18 @@ async function train(options: TrainOptions): Promise<void> {
       exhaustion: data.config.exhaustion,
       override: { threshold, horizonMs },
     });
+    const remediations = await storedRemediationWindows(data.store, hostsOf(series), {
+      from: 0,
+      to: untilMs ?? Date.now() + 1,
+    });
+    if (remediations.length > 0) {
+      progress.log(`${remediations.length} remediation runs: rows whose horizon overlaps one are left out`);
+    }
     const result = await trainForecast({
       resource,
       series,
       untilMs,
+      remediations,
       registry: data.registry,
       catalog: data.catalog,
       ...(trials !== undefined && trials > 0

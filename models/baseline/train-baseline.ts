@@ -10,7 +10,7 @@
  *
  *   node --import tsx models/baseline/train-baseline.ts [--kinds cpu,memory] [--hosts 50] [--days 21]
  *     [--train-seeds 1,2] [--test-seeds 1001,1002] [--out models/baseline] [--docs docs/model-quality.md]
- *     [--dry-run]   (train and evaluate, write nothing)
+ *     [--dry-run]   (train and evaluate, write nothing)  [--params JSON]  (trainer parameters, for experiments)
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,8 +69,11 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(PACKAGE_ROOT ?? '.', 'models', 'baseline') },
     docs: { type: 'string', default: join(PACKAGE_ROOT ?? '.', 'docs', 'model-quality.md') },
     'dry-run': { type: 'boolean', default: false },
+    /** JSON trainer parameters over each kind's, for experiments (e.g. `{"numLeaves":63}`). */
+    params: { type: 'string' },
   },
 });
+const paramsOverride = args.params === undefined ? {} : (JSON.parse(args.params) as GbdtParamsInput);
 
 const kinds = args.kinds.split(',').map((k) => {
   if (!(RESOURCE_KINDS as readonly string[]).includes(k)) throw new Error(`--kinds: unknown kind ${k}`);
@@ -149,7 +152,7 @@ async function main(): Promise<void> {
         log(`${kind}: no exhaustion in the training fleets; no model`);
         continue;
       }
-      const params = { ...DEFAULT_FORECAST_PARAMS, ...KIND_PARAMS[kind] };
+      const params = { ...DEFAULT_FORECAST_PARAMS, ...KIND_PARAMS[kind], ...paramsOverride };
       const fit = await fitModel({
         name: `baseline ${kind}`,
         train: split.train,

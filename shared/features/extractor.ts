@@ -12,7 +12,8 @@
  *   forward, and the first value seen for a timestamp stands.
  *
  * Missing features are NaN (the GBDT routes NaN down a learned branch).
- * Calendar features use UTC.
+ * Calendar features use the host's local time: the UTC offset pushed with
+ * the samples (the last one known); before any offset is known they are NaN.
  */
 import type { ExhaustionDefinition } from '../resources/exhaustion.js';
 import { RESOURCE_KINDS, type ResourceKind } from '../resources/resource-id.js';
@@ -43,7 +44,7 @@ const MINUTE_MS = 60 * SECOND_MS;
 const HOUR_MS = 60 * MINUTE_MS;
 const DAY_MS = 24 * HOUR_MS;
 const WEEK_MS = 7 * DAY_MS;
-/** 1970-01-01 was a Thursday; the week phase starts on Monday 00:00 UTC. */
+/** 1970-01-01 was a Thursday; the week phase starts on Monday 00:00 local time. */
 const EPOCH_WEEKDAY_FROM_MONDAY = 3;
 const TWO_PI = 2 * Math.PI;
 
@@ -58,6 +59,8 @@ const COL = {
   dayCos: featureIndex('time.day_cos'),
   weekSin: featureIndex('time.week_sin'),
   weekCos: featureIndex('time.week_cos'),
+  hourOfDay: featureIndex('time.hour_of_day'),
+  dayOfWeek: featureIndex('time.day_of_week'),
   last: featureIndex('last'),
   lastAgeS: featureIndex('last_age_s'),
   headroom: featureIndex('headroom'),
@@ -124,6 +127,8 @@ export class FeatureExtractor {
   private pressureT = NaN;
   private pressureAvg10 = NaN;
   private pressureAvg60 = NaN;
+  /** The host's offset from UTC, ms, from the latest sample that carried one; NaN until then. */
+  private utcOffsetMs = NaN;
   private readonly counters: ExtractorStats = { accepted: 0, droppedOutOfOrder: 0, droppedInvalid: 0 };
 
   constructor(options: FeatureExtractorOptions) {
@@ -143,10 +148,13 @@ export class FeatureExtractor {
   /**
    * Adds a sample: `timestampMs` Unix epoch ms, `value` the utilisation
    * (0..1 ratio; not clamped), `pressure` the resource's PSI figures when
-   * known (a pressure whose figures are both NaN counts as none). O(1) amortised. Says whether the sample was taken (see the file
-   * comment for what is dropped).
+   * known (a pressure whose figures are both NaN counts as none),
+   * `utcOffsetS` the host's local-time offset from UTC in seconds when known
+   * (a NaN one is ignored; the last known offset stays). O(1) amortised.
+   * Says whether the sample was taken (see the file comment for what is
+   * dropped).
    */
-  push(timestampMs: number, value: number, pressure?: PressureSample): PushOutcome {
+  push(timestampMs: number, value: number, pressure?: PressureSample, utcOffsetS?: number): PushOutcome {
     if (!Number.isFinite(timestampMs) || !Number.isFinite(value)) {
       this.counters.droppedInvalid++;
       return 'invalid';
@@ -169,6 +177,7 @@ export class FeatureExtractor {
       this.pressureAvg10 = finiteOrNaN(pressure.someAvg10);
       this.pressureAvg60 = finiteOrNaN(pressure.someAvg60);
     }
+    if (utcOffsetS !== undefined && Number.isFinite(utcOffsetS)) this.utcOffsetMs = utcOffsetS * SECOND_MS;
     this.lastT = timestampMs;
     this.lastV = value;
     this.counters.accepted++;
@@ -201,12 +210,16 @@ export class FeatureExtractor {
     out[o + COL.horizonH] = this.exhaustion.horizonMs / HOUR_MS;
     out[o + COL.sustainMin] = this.exhaustion.sustainMs / MINUTE_MS;
 
-    const dayPhase = (TWO_PI * positiveMod(atMs, DAY_MS)) / DAY_MS;
-    const weekPhase = (TWO_PI * positiveMod(atMs + EPOCH_WEEKDAY_FROM_MONDAY * DAY_MS, WEEK_MS)) / WEEK_MS;
-    out[o + COL.daySin] = Math.sin(dayPhase);
-    out[o + COL.dayCos] = Math.cos(dayPhase);
-    out[o + COL.weekSin] = Math.sin(weekPhase);
-    out[o + COL.weekCos] = Math.cos(weekPhase);
+    // Local time: NaN throughout until the host's offset is known.
+    const local = atMs + this.utcOffsetMs;
+    const intoDay = positiveMod(local, DAY_MS);
+    const intoWeek = positiveMod(local + EPOCH_WEEKDAY_FROM_MONDAY * DAY_MS, WEEK_MS);
+    out[o + COL.daySin] = Math.sin((TWO_PI * intoDay) / DAY_MS);
+    out[o + COL.dayCos] = Math.cos((TWO_PI * intoDay) / DAY_MS);
+    out[o + COL.weekSin] = Math.sin((TWO_PI * intoWeek) / WEEK_MS);
+    out[o + COL.weekCos] = Math.cos((TWO_PI * intoWeek) / WEEK_MS);
+    out[o + COL.hourOfDay] = intoDay / HOUR_MS;
+    out[o + COL.dayOfWeek] = Math.floor(intoWeek / DAY_MS);
 
     const last = this.lastV;
     out[o + COL.last] = last;

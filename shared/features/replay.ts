@@ -18,6 +18,8 @@ export interface SeriesHistory {
   /** PSI "some" avg10 / avg60 aligned with the samples; NaN (or the arrays left out) where unknown. */
   pressureSomeAvg10?: ArrayLike<number>;
   pressureSomeAvg60?: ArrayLike<number>;
+  /** The host's offset from UTC in seconds at each sample (local-time calendar features); NaN where unknown. */
+  utcOffsetS?: ArrayLike<number>;
 }
 
 export interface ReplayResult {
@@ -43,13 +45,13 @@ export function replaySeries(
   if (ts.length !== values.length) {
     throw new ValidationError('timestamps and values differ in length', { path: 'values' });
   }
-  for (const key of ['pressureSomeAvg10', 'pressureSomeAvg60'] as const) {
+  for (const key of ['pressureSomeAvg10', 'pressureSomeAvg60', 'utcOffsetS'] as const) {
     const column = history[key];
     if (column && column.length !== ts.length) {
       throw new ValidationError(`${key} differs in length from the timestamps`, { path: key });
     }
   }
-  const { pressureSomeAvg10: p10, pressureSomeAvg60: p60 } = history;
+  const { pressureSomeAvg10: p10, pressureSomeAvg60: p60, utcOffsetS: offsets } = history;
   // One scratch object: the extractor copies the figures, and ignores a sample's PSI when both are NaN.
   const pressure = p10 !== undefined || p60 !== undefined ? { someAvg10: NaN, someAvg60: NaN } : undefined;
 
@@ -71,7 +73,7 @@ export function replaySeries(
         pressure.someAvg10 = p10 ? p10[next]! : NaN;
         pressure.someAvg60 = p60 ? p60[next]! : NaN;
       }
-      extractor.push(ts[next]!, values[next]!, pressure);
+      extractor.push(ts[next]!, values[next]!, pressure, offsets ? offsets[next]! : undefined);
     }
     extractor.vectorInto(at, features, row * FEATURE_COUNT);
   }

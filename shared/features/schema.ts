@@ -16,7 +16,15 @@ const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 const DAY_MS = 24 * HOUR_MS;
 
-export const FEATURE_SCHEMA_VERSION = 1;
+export const FEATURE_SCHEMA_VERSION = 2;
+
+/**
+ * Calendar features are in the host's local time: the UTC offset each sample
+ * carries (`system.time_zone.offset`). Without one they are missing (NaN):
+ * a cron job at 02:00 local is a pattern; the same job seen in UTC across
+ * time zones is noise.
+ */
+const CALENDAR_TIME = 'local';
 
 /** The time windows, shortest first. Labels are part of feature names. */
 export const FEATURE_WINDOWS = [
@@ -96,6 +104,8 @@ function buildNames(): string[] {
     'time.day_cos',
     'time.week_sin',
     'time.week_cos',
+    'time.hour_of_day',
+    'time.day_of_week',
     'last',
     'last_age_s',
     'headroom',
@@ -134,6 +144,7 @@ function schemaHash(): string {
       seasonSpanMs: SEASON_SPAN_MS,
       seasonLookaheadMaxMs: SEASON_LOOKAHEAD_MAX_MS,
       pressureMaxAgeMs: PRESSURE_MAX_AGE_MS,
+      calendarTime: CALENDAR_TIME,
     },
   });
   return createHash('sha256').update(canonical).digest('hex');

@@ -77,6 +77,8 @@ export interface UtilizationSample {
   readonly value: number;
   /** The PSI figures of this resource's PSI resource, when the message has them. */
   readonly pressure?: PressureSample;
+  /** The host's local-time offset from UTC, seconds, when the message carries it. */
+  readonly utcOffsetS?: number;
 }
 
 const KINDS_BY_METRIC = new Map<string, ResourceKind[]>();
@@ -92,6 +94,7 @@ for (const kind of RESOURCE_KINDS) {
  */
 export function extractUtilization(message: TelemetryMessage): UtilizationSample[] {
   const pressure = extractPressure(message);
+  const utcOffsetS = extractUtcOffset(message);
   const samples: UtilizationSample[] = [];
   const seen = new Set<string>();
   for (const point of message.metrics) {
@@ -111,11 +114,24 @@ export function extractUtilization(message: TelemetryMessage): UtilizationSample
         timestampMs: message.timestamp,
         value: point.value,
         ...(psi ? { pressure: psi } : {}),
+        ...(utcOffsetS !== undefined ? { utcOffsetS } : {}),
       });
     }
   }
   return samples;
 }
+
+/** The message's UTC offset in seconds (`system.time_zone.offset`), when it has a plausible one. */
+export function extractUtcOffset(message: TelemetryMessage): number | undefined {
+  for (const point of message.metrics) {
+    if (point.name !== METRIC.timeZoneOffset.name) continue;
+    // Real offsets run from UTC−12 to UTC+14.
+    return Math.abs(point.value) <= MAX_UTC_OFFSET_S ? point.value : undefined;
+  }
+  return undefined;
+}
+
+const MAX_UTC_OFFSET_S = 14 * 3600;
 
 /** PSI "some" averages by PSI resource; a resource is present when either figure is. */
 export function extractPressure(

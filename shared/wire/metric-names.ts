@@ -29,6 +29,12 @@ export const METRIC = {
   pressureAvg10: { name: 'system.linux.pressure.avg10', unit: '1' },
   pressureAvg60: { name: 'system.linux.pressure.avg60', unit: '1' },
   networkIo: { name: 'system.network.io', unit: 'By' },
+  /**
+   * The host's local-time offset from UTC, seconds east (as node_exporter's
+   * `node_time_zone_offset_seconds`), sent with every sample: the calendar
+   * features are in the host's local time.
+   */
+  timeZoneOffset: { name: 'system.time_zone.offset', unit: 's' },
 } as const;
 
 export const ATTR = {

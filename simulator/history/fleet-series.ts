@@ -68,18 +68,28 @@ export function simulateFleetSeries(options: FleetSeriesOptions): FleetSeries {
   );
   const intervalMs = options.intervalSeconds * 1000;
   const ticks = Math.floor((options.days * 86_400_000) / intervalMs);
-  const columns = new Map<string, { hostId: string; resourceId: string; t: Column; v: Column }>();
+  const columns = new Map<
+    string,
+    { hostId: string; resourceId: string; t: Column; v: Column; offset: Column }
+  >();
   for (let k = 0; k < ticks; k++) {
     for (const message of fleet.tick(options.startMs + k * intervalMs)) {
       for (const s of extractUtilization(message)) {
         const key = `${message.hostId}\n${s.resourceId}`;
         let column = columns.get(key);
         if (!column) {
-          column = { hostId: message.hostId, resourceId: s.resourceId, t: new Column(), v: new Column() };
+          column = {
+            hostId: message.hostId,
+            resourceId: s.resourceId,
+            t: new Column(),
+            v: new Column(),
+            offset: new Column(),
+          };
           columns.set(key, column);
         }
         column.t.push(s.timestampMs);
         column.v.push(s.value);
+        column.offset.push(s.utcOffsetS ?? NaN);
       }
     }
   }
@@ -87,7 +97,7 @@ export function simulateFleetSeries(options: FleetSeriesOptions): FleetSeries {
   const series = [...columns.values()].map((c) => ({
     hostId: c.hostId,
     resourceId: c.resourceId,
-    history: { timestampsMs: c.t.toArray(), values: c.v.toArray() },
+    history: { timestampsMs: c.t.toArray(), values: c.v.toArray(), utcOffsetS: c.offset.toArray() },
   }));
   const profiles = new Map(fleet.describe().map((h) => [h.hostId, h.profile] as const));
   return { series, events, profiles };

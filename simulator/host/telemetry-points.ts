@@ -89,6 +89,7 @@ export class TelemetryLayout {
     add(METRIC.fileDescriptorUtilization, reading.fdsUtilization);
     add(METRIC.networkIo, reading.networkReceiveBytes, this.receive);
     add(METRIC.networkIo, reading.networkTransmitBytes, this.transmit);
+    add(METRIC.timeZoneOffset, this.shape.utcOffsetHours * 3600);
     return points;
   }
 }

@@ -43,7 +43,9 @@ export function regularSeries(
 
 /**
  * Irregular spacing (1 s to 2 min), gaps of 15 min to 3 h, a few samples out
- * of order, repeated or NaN, and PSI on most samples.
+ * of order, repeated or NaN, PSI on most samples, and a UTC offset that is
+ * unknown at first, then UTC+1, then UTC+2 (daylight saving) with a few
+ * samples missing it.
  */
 export function irregularSeries(name: string, durationMs: number, seed: number): GeneratedSeries {
   const rand = seededRandom(seed);
@@ -76,6 +78,9 @@ export function irregularSeries(name: string, durationMs: number, seed: number):
     values: Float64Array.from(vs),
     pressureSomeAvg10: Float64Array.from(p10),
     pressureSomeAvg60: Float64Array.from(p60),
+    utcOffsetS: Float64Array.from(ts, (_, i) =>
+      i < 50 || i % 97 === 0 ? NaN : i < ts.length / 2 ? 3600 : 7200,
+    ),
   };
 }
 

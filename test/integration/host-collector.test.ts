@@ -65,6 +65,8 @@ describe('host collector on this machine', { skip: !linux && 'needs Linux /proc'
     if (statfsSync('/').files > 0) expected.push('inodes:%2F');
     for (const id of expected)
       assert.ok(samples.has(id), `no sample for ${id}; got ${[...samples.keys()].join(', ')}`);
+    // Every sample carries the host's local-time offset, as this process sees it.
+    assert.equal(samples.get('cpu')!.utcOffsetS, -new Date().getTimezoneOffset() * 60);
 
     const root = metrics.find(
       (p) => p.name === METRIC.filesystemUtilization.name && p.attributes?.[ATTR.mountpoint] === '/',

@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DuckDbTelemetryStore } from '../../aggregator/storage/duckdb/duckdb-store.js';
-import { readResourceSeries } from '../../aggregator/training/store-series.js';
+import { storedRemediationWindows } from '../../aggregator/remediation/remediation-windows.js';
+import { hostsOf, readResourceSeries } from '../../aggregator/training/store-series.js';
 import { buildExhaustionDataset } from '../../models/dataset/index.js';
 import { DEFAULT_EXHAUSTION } from '../../shared/resources/index.js';
+import type { EventMessage } from '../../shared/wire/events.js';
 import type { MetricPoint, TelemetryMessage } from '../../shared/wire/telemetry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cloudsense-store-series-'));
@@ -41,6 +43,7 @@ function message(hostId: string, i: number): TelemetryMessage {
       },
       fs('/', 0.5 + i / 10_000),
       fs('/var/log', 0.3),
+      { name: 'system.time_zone.offset', unit: 's', value: 3600 },
     ],
   };
 }
@@ -122,6 +125,74 @@ describe('reading training series from the store', () => {
         ts.every((t, i) => i === 0 || t > ts[i - 1]!),
         'strictly increasing times',
       );
+      // The host's UTC offset came with the agent's messages only: unknown for the imported stretch.
+      const offsets = Array.from(root!.history.utcOffsetS!);
+      assert.ok(offsets.slice(0, 90).every(Number.isNaN));
+      assert.ok(offsets.slice(90).every((o) => o === 3600));
+    } finally {
+      await store.stop();
+    }
+  });
+
+  it('keeps the rows around a stored remediation run out of the training labels', async () => {
+    const store = new DuckDbTelemetryStore({
+      path: join(dir, 'remediated.duckdb'),
+      memoryLimit: '128MB',
+      threads: 1,
+    });
+    await store.start();
+    try {
+      // Memory climbs from 50% to 99% over 10 h: an exhaustion (≥ 95%) near the end, whose
+      // 30 min lead-up gives positive rows. A playbook ran 20 min before it.
+      const memory = (i: number): TelemetryMessage => ({
+        schemaVersion: 1,
+        hostId: 'web-01',
+        seq: i + 1,
+        timestamp: T0 + i * 60_000,
+        intervalSeconds: 60,
+        metrics: [
+          {
+            name: 'system.memory.utilization',
+            unit: '1',
+            value: 0.5 + (0.49 * i) / 600,
+            attributes: { 'system.memory.state': 'used' },
+          },
+        ],
+      });
+      const crossing = Math.ceil(((0.95 - 0.5) * 600) / 0.49);
+      const run: EventMessage = {
+        schemaVersion: 1,
+        hostId: 'web-01',
+        seq: 10_000,
+        timestamp: T0 + (crossing - 20) * 60_000,
+        type: 'remediation',
+        decision: 'executed',
+        playbook: 'restart-leaky',
+        mode: 'enforce',
+        resource: 'memory',
+        trigger: { probabilityAbove: 0.8, forCycles: 3 },
+        exitCode: 0,
+        durationMs: 2000,
+        detail: 'restarted the leaking service',
+      };
+      await store.write([...Array.from({ length: 600 }, (_, i) => memory(i)), run]);
+      const series = await readResourceSeries(store, 'memory');
+      const windows = await storedRemediationWindows(store, hostsOf(series), {
+        from: 0,
+        to: T0 + 86_400_000,
+      });
+      assert.equal(windows.length, 1);
+      const plain = buildExhaustionDataset(series);
+      const remediated = buildExhaustionDataset(series, { remediations: windows });
+      const positives = (d: typeof plain) => d.labels.reduce((a, b) => a + b, 0);
+      assert.ok(positives(plain) > 0, 'the exhaustion gives positive rows');
+      // Rows whose 30 min horizon overlaps the run are left out; rows after it (the run did not
+      // prevent the exhaustion) keep their labels.
+      const { startMs, endMs } = windows[0]!;
+      const overlapping = (t: number) => t < endMs && t + 30 * 60_000 >= startMs;
+      assert.ok(Array.from(plain.timestampsMs).some(overlapping));
+      assert.ok(!Array.from(remediated.timestampsMs).some(overlapping));
+      assert.ok(positives(remediated) > 0 && positives(remediated) < positives(plain));
     } finally {
       await store.stop();
     }

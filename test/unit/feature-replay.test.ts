@@ -32,10 +32,12 @@ const SERIES: [GeneratedSeries, FeatureExtractorOptions][] = [
 function livePath(series: GeneratedSeries, options: FeatureExtractorOptions): Float32Array[] {
   const extractor = new FeatureExtractor(options);
   const rows: Float32Array[] = [];
-  const { timestampsMs: ts, values, pressureSomeAvg10: p10, pressureSomeAvg60: p60 } = series;
+  const { timestampsMs: ts, values, pressureSomeAvg10: p10, pressureSomeAvg60: p60, utcOffsetS } = series;
   for (let i = 0; i < ts.length; i++) {
     const pressure = p10 && p60 ? { someAvg10: p10[i]!, someAvg60: p60[i]! } : undefined;
-    if (extractor.push(ts[i]!, values[i]!, pressure) === 'accepted') rows.push(extractor.vector(ts[i]!));
+    const offset = utcOffsetS?.[i];
+    if (extractor.push(ts[i]!, values[i]!, pressure, offset) === 'accepted')
+      rows.push(extractor.vector(ts[i]!));
   }
   return rows;
 }

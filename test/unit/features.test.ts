@@ -59,8 +59,8 @@ describe('feature schema', () => {
   });
 
   it('is pinned: changing any feature means a new version and a new hash here', () => {
-    assert.equal(FEATURE_SCHEMA.version, 1);
-    assert.equal(FEATURE_SCHEMA.hash, 'e7edbde5a06e86dd5896d48eaaeeb2155ad93f0cff9c6fe2694ffc39e99a54a4');
+    assert.equal(FEATURE_SCHEMA.version, 2);
+    assert.equal(FEATURE_SCHEMA.hash, '266970490ee03058ec20967a078425de2dacfc7afc609c09b951f6c1ffb115bd');
   });
 
   it('writes every column', () => {
@@ -214,17 +214,49 @@ describe('feature extraction', () => {
     close(g['season.next_max_1d']!, value(T0 + 20 * HOUR - DAY + 6 * HOUR), F32, 'season.next_max_1d');
   });
 
-  it('encodes time of day and of week in UTC, the week starting Monday', () => {
+  it('encodes time of day and of week in the local time of the offset pushed, the week starting Monday', () => {
     const extractor = new FeatureExtractor(CPU);
-    const monday = features(extractor, T0); // Monday 00:00 UTC
+    extractor.push(T0 - MINUTE, 0.2, undefined, 0); // a host on UTC
+    const monday = features(extractor, T0); // Monday 00:00
     close(monday['time.day_sin']!, 0, 1e-7, 'day_sin');
     close(monday['time.day_cos']!, 1, 1e-7, 'day_cos');
     close(monday['time.week_sin']!, 0, 1e-7, 'week_sin');
     close(monday['time.week_cos']!, 1, 1e-7, 'week_cos');
+    assert.equal(monday['time.hour_of_day'], 0);
+    assert.equal(monday['time.day_of_week'], 0);
     const six = features(extractor, T0 + 6 * HOUR);
     close(six['time.day_sin']!, 1, 1e-7, 'day_sin at 06:00');
+    assert.equal(six['time.hour_of_day'], 6);
     const thursdayNoon = features(extractor, T0 + 3.5 * DAY);
     close(thursdayNoon['time.week_cos']!, -1, 1e-7, 'week_cos at mid-week');
+    assert.equal(thursdayNoon['time.day_of_week'], 3);
+  });
+
+  it('follows the host: UTC+5:30 at 00:00 UTC is 05:30 local, and a daylight-saving change moves the hour', () => {
+    const extractor = new FeatureExtractor(CPU);
+    extractor.push(T0 - MINUTE, 0.2, undefined, 5.5 * 3600);
+    const f = features(extractor, T0);
+    assert.equal(f['time.hour_of_day'], 5.5);
+    assert.equal(f['time.day_of_week'], 0);
+    // Sunday 23:00 UTC in UTC−3 is Sunday 20:00 local.
+    extractor.push(T0 + 6 * DAY + 22 * HOUR, 0.2, undefined, -3 * 3600);
+    const sunday = features(extractor, T0 + 6 * DAY + 23 * HOUR);
+    assert.equal(sunday['time.hour_of_day'], 20);
+    assert.equal(sunday['time.day_of_week'], 6);
+    // A sample without an offset (or a NaN one) keeps the last known.
+    extractor.push(T0 + 6 * DAY + 23 * HOUR, 0.2, undefined, NaN);
+    assert.equal(features(extractor, T0 + 6 * DAY + 23 * HOUR)['time.hour_of_day'], 20);
+  });
+
+  it('leaves the calendar features missing until a sample carries the offset', () => {
+    const extractor = new FeatureExtractor(CPU);
+    extractor.push(T0, 0.2);
+    const f = features(extractor, T0 + MINUTE);
+    for (const name of ['time.day_sin', 'time.day_cos', 'time.week_sin', 'time.week_cos']) {
+      assert.ok(Number.isNaN(f[name]!), name);
+    }
+    assert.ok(Number.isNaN(f['time.hour_of_day']!));
+    assert.ok(Number.isNaN(f['time.day_of_week']!));
   });
 
   it('with one sample: level and extremes, no spread, no trend, no coverage', () => {

@@ -164,6 +164,25 @@ describe('utilisation from telemetry', () => {
     assert.deepEqual(byId.get('inodes:%2F')!.resource, { kind: 'inodes', mountpoint: '/' });
   });
 
+  it('gives every sample the host’s UTC offset when the message has a plausible one', () => {
+    const withOffset = (value: number) =>
+      extractUtilization(
+        message([
+          { ...METRIC.cpuUtilization, value: 0.5 },
+          { ...METRIC.fileDescriptorUtilization, value: 0.1 },
+          { ...METRIC.timeZoneOffset, value },
+        ]),
+      ).map((s) => s.utcOffsetS);
+    assert.deepEqual(withOffset(-4 * 3600), [-4 * 3600, -4 * 3600]);
+    assert.deepEqual(withOffset(5.75 * 3600), [5.75 * 3600, 5.75 * 3600]);
+    // Beyond UTC−12 … UTC+14 is no time zone: left out, not trusted.
+    assert.deepEqual(withOffset(15 * 3600), [undefined, undefined]);
+    assert.equal(
+      extractUtilization(message([{ ...METRIC.cpuUtilization, value: 0.5 }]))[0]!.utcOffsetS,
+      undefined,
+    );
+  });
+
   it('skips points that are not a resource’s utilisation, or out of range, and keeps the first of a pair', () => {
     const msg = message([
       { ...METRIC.cpuUtilization, value: 0.9, attributes: { 'cpu.logical_number': '0' } },
