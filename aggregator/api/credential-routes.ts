@@ -17,14 +17,14 @@ export const DEFAULT_ENROLMENT_TTL_MS = 60 * 60 * 1000;
 /** The longest an enrolment token may be valid: 30 days. */
 export const MAX_ENROLMENT_TTL_MS = 30 * 86_400_000;
 
-const EnrolSchema = z.object({ token: z.string().min(1).max(512), hostId: HostIdSchema }).strict();
-const EnrolmentTokenSchema = z
+export const EnrolSchema = z.object({ token: z.string().min(1).max(512), hostId: HostIdSchema }).strict();
+export const EnrolmentTokenSchema = z
   .object({
     hostId: HostIdSchema.optional(),
     ttl: DurationSchema.refine((ms) => ms > 0 && ms <= MAX_ENROLMENT_TTL_MS, 'between 1s and 30d').optional(),
   })
   .strict();
-const ApiTokenSchema = z
+export const ApiTokenSchema = z
   .object({ role: z.enum(API_ROLES), name: z.string().min(1).max(200).optional() })
   .strict();
 

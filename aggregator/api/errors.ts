@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { BusyError, CloudSenseError, NotFoundError, ValidationError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
+import { RetrainingStoppedError, RollbackError } from '../retraining/retraining-loop.js';
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -12,6 +13,9 @@ function statusOf(err: CloudSenseError): ContentfulStatusCode {
   if (err instanceof ValidationError) return 400;
   if (err instanceof NotFoundError) return 404;
   if (err instanceof BusyError) return 503;
+  // Nothing to roll back to: the state of the models conflicts with the request.
+  if (err instanceof RollbackError) return 409;
+  if (err instanceof RetrainingStoppedError) return 503;
   return 500;
 }
 

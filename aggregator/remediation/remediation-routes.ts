@@ -12,11 +12,13 @@ import {
   REMEDIATION,
   REMEDIATION_DECISIONS,
   type EventMessage,
+  RemediationEventSchema,
   type RemediationEvent,
 } from '../../shared/wire/events.js';
-import { LeaseRequestSchema, PlaybookNameSchema } from '../../shared/wire/remediation.js';
+import { LeaseRequestSchema, LeaseSchema, PlaybookNameSchema } from '../../shared/wire/remediation.js';
 import { HostIdSchema } from '../../shared/wire/telemetry.js';
 import { MetricsQuerySchema, parseQuery } from '../api/query.js';
+import type { RouteSpec } from '../api/route-table.js';
 import type { HostRegistry } from '../live/host-registry.js';
 import type { TelemetryStore } from '../storage/telemetry-store.js';
 import type { LeaseTable } from './lease-table.js';
@@ -56,6 +58,73 @@ const AuditQuerySchema = z
       .optional(),
   })
   .strict();
+
+/** Where `remediationRoutes` is mounted. */
+export const REMEDIATION_PREFIX = '/api/v1/remediation';
+
+const LeaseRefusedSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+  maxConcurrent: z.number().int(),
+  retryAfterSeconds: z.number().int(),
+  active: z.array(LeaseSchema),
+});
+
+/** These routes as the API's route table describes them (the OpenAPI document, response checks). */
+export const REMEDIATION_ROUTE_SPECS: readonly RouteSpec[] = [
+  {
+    method: 'post',
+    path: `${REMEDIATION_PREFIX}/leases`,
+    tag: 'remediation',
+    summary: 'Asks for one of the fleet’s remediation leases before an enforced run',
+    body: LeaseRequestSchema,
+    responses: {
+      201: { description: 'Granted (or renewed)', schema: LeaseSchema },
+      409: {
+        description: 'The fleet cap is taken; Retry-After says when to ask again',
+        schema: LeaseRefusedSchema,
+      },
+    },
+  },
+  {
+    method: 'delete',
+    path: `${REMEDIATION_PREFIX}/leases/{id}`,
+    tag: 'remediation',
+    summary: 'Releases a lease',
+    params: z.object({ id: z.string().min(1) }),
+    responses: { 200: { description: 'Released', schema: z.object({ released: LeaseSchema }) } },
+  },
+  {
+    method: 'get',
+    path: `${REMEDIATION_PREFIX}/leases`,
+    tag: 'remediation',
+    summary: 'The leases held now and the cap',
+    responses: {
+      200: {
+        description: 'Leases',
+        schema: z.object({ maxConcurrent: z.number().int(), leases: z.array(LeaseSchema) }),
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: `${REMEDIATION_PREFIX}/audit`,
+    tag: 'remediation',
+    summary: 'The remediation audit trail: every decision agents made, oldest first',
+    query: AuditQuerySchema,
+    responses: {
+      200: {
+        description: 'Remediation events (the newest `limit`)',
+        schema: z.object({
+          from: z.string(),
+          to: z.string(),
+          host: z.string().nullable(),
+          truncated: z.boolean(),
+          events: z.array(RemediationEventSchema),
+        }),
+      },
+    },
+  },
+];
 
 export function remediationRoutes(options: RemediationRoutesOptions): Hono {
   const { leases, store, hosts, log } = options;
