@@ -153,8 +153,12 @@ export function createAggregator(config: AggregatorConfig, log: Logger): Aggrega
     onPredictions: (message) => {
       toStore(message);
       forecasts.record(message);
+      stream.publish({ type: 'predictions', hostId: message.hostId, data: message });
     },
-    onEvent: (message) => toStore(message),
+    onEvent: (message) => {
+      toStore(message);
+      stream.publish({ type: 'events', hostId: message.hostId, data: message });
+    },
     onStatus: (message) => {
       hosts.updateStatus(message);
       forecasts.updateStatus(message);
@@ -174,29 +178,12 @@ export function createAggregator(config: AggregatorConfig, log: Logger): Aggrega
     broker: () => brokerAccess.stats(),
     api: () => apiAccess.stats(),
   });
-  const app = createApi({
-    hosts,
-    store,
-    metrics,
-    brokerUrl: () => broker.url,
-    log,
-    leases: new LeaseTable({ maxConcurrent: settings.remediation.maxConcurrent }),
-    security: (api) => apiAccess.install(api),
-  });
-  const http = new HttpServer({
-    ...config.http,
-    app,
-    stream,
-    log: log.child({ component: 'http' }),
-    tls: tlsFilesFor(security.tls, 'http'),
-    authorizeUpgrade: (request) => apiAccess.authorizeUpgrade(request),
-  });
-
   const rollout = new ModelRollout({
     dataDir,
     settings: settings.retraining.rollout,
     publish: (topic, payload) => broker.publish(topic, payload, { qos: 1, retain: true }),
     store,
+    hosts: () => hosts.list(),
     log: log.child({ component: 'rollout' }),
     onCanaryFailed: async (key): Promise<void> => {
       await retraining.rollback(key);
@@ -213,6 +200,27 @@ export function createAggregator(config: AggregatorConfig, log: Logger): Aggrega
           await rollout.roll(model, { immediate: cause === 'rollback' });
         }
       : undefined,
+  });
+
+  const api = createApi({
+    hosts,
+    store,
+    forecasts,
+    retraining,
+    rollout,
+    metrics,
+    brokerUrl: () => broker.url,
+    log,
+    leases: new LeaseTable({ maxConcurrent: settings.remediation.maxConcurrent }),
+    security: (app) => apiAccess.install(app),
+  });
+  const http = new HttpServer({
+    ...config.http,
+    app: api.app,
+    stream,
+    log: log.child({ component: 'http' }),
+    tls: tlsFilesFor(security.tls, 'http'),
+    authorizeUpgrade: (request) => apiAccess.authorizeUpgrade(request),
   });
 
   let state: 'new' | 'started' | 'stopped' = 'new';
@@ -257,6 +265,7 @@ export function createAggregator(config: AggregatorConfig, log: Logger): Aggrega
       rollout.stop();
       await broker.stop();
       await http.stop();
+      await api.close();
       await writer.stop();
       ledger.stop();
       await store.stop();

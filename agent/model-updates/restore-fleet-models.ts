@@ -3,12 +3,18 @@ import type { ExhaustionConfig } from '../../shared/resources/exhaustion.js';
 import type { VerifyKey } from '../../shared/signing/ed25519.js';
 import { sha256Hex } from '../../shared/signing/signed-model.js';
 import type { ModelSet } from '../inference/model-set.js';
-import type { FleetModelStore } from './fleet-model-store.js';
+import type { FleetModelStore, ModelOrigin } from './fleet-model-store.js';
+import { modelIdentity } from './model-identity.js';
 import { prepareCandidate } from './model-candidate.js';
 
 export interface RestoredModel {
   key: string;
   signature: string;
+  origin: ModelOrigin;
+  /** When the aggregator signed it, Unix epoch ms. */
+  createdAt: number;
+  /** Version, SHA-256s: the same model signed again is recognised (`modelIdentity`). */
+  identity: string;
   /** SHA-256 of the saved message: the same message retained on the broker is not handled twice. */
   payloadSha256: string;
 }
@@ -28,7 +34,7 @@ export async function restoreFleetModels(options: {
 }): Promise<RestoredModel[]> {
   const { store, publicKey, exhaustion, models, log } = options;
   const restored: RestoredModel[] = [];
-  for (const { file, payload } of await store.list()) {
+  for (const { file, payload, origin } of await store.list()) {
     const verdict = await prepareCandidate(payload, { publicKey, exhaustion });
     if (!verdict.ok) {
       log.warn(
@@ -39,8 +45,18 @@ export async function restoreFleetModels(options: {
     }
     const { verified, serving } = verdict;
     await models.setModel(verified.key, serving);
-    restored.push({ key: verified.key, signature: verified.signature, payloadSha256: sha256Hex(payload) });
-    log.info({ key: verified.key, model: serving.ref, file }, 'fleet model restored from the data dir');
+    restored.push({
+      key: verified.key,
+      signature: verified.signature,
+      origin,
+      createdAt: verified.manifest.createdAt,
+      identity: modelIdentity(verified.manifest),
+      payloadSha256: sha256Hex(payload),
+    });
+    log.info(
+      { key: verified.key, model: serving.ref, file, origin },
+      'fleet model restored from the data dir',
+    );
   }
   return restored;
 }

@@ -4,7 +4,13 @@ import { withTimeout } from '../../shared/async.js';
 import { errorMessage } from '../../shared/errors.js';
 import type { SequencedTopicKind } from '../../shared/wire/sequenced.js';
 import type { ModelRef } from '../../shared/wire/predictions.js';
-import { MODELS_FILTER, hostTopic, parseModelTopic } from '../../shared/wire/topics.js';
+import {
+  MODELS_FILTER,
+  hostModelsFilter,
+  hostTopic,
+  parseHostModelTopic,
+  parseModelTopic,
+} from '../../shared/wire/topics.js';
 import {
   AckMessageSchema,
   MAX_ACK_BYTES,
@@ -40,9 +46,10 @@ export interface PublisherOptions {
    */
   onAck?: (ack: AckMessage, retained: boolean) => void;
   /**
-   * Receives every message on the model topics (`cloudsense/v1/models/+`,
-   * retained ones at once on each subscribe), unchecked: the model updater
-   * verifies them. Without it the publisher does not subscribe.
+   * Receives every message on the model topics (`cloudsense/v1/models/+`
+   * and this host's own `cloudsense/v1/hosts/{hostId}/models/+`, retained
+   * ones at once on each subscribe), unchecked: the model updater verifies
+   * them. Without it the publisher does not subscribe.
    */
   onModel?: (topic: string, payload: Buffer) => void;
 }
@@ -99,7 +106,7 @@ export class MqttPublisher {
         });
       }
       if (this.options.onModel) {
-        client.subscribe(MODELS_FILTER, { qos: 1 }, (err) => {
+        client.subscribe([MODELS_FILTER, hostModelsFilter(hostId)], { qos: 1 }, (err) => {
           if (err) log.warn({ err: errorMessage(err) }, 'cannot subscribe to model updates');
         });
       }
@@ -108,7 +115,9 @@ export class MqttPublisher {
     client.on('close', () => this.options.onConnectionLost?.());
     client.on('message', (topic, payload, packet) => {
       if (topic === hostTopic(hostId, 'ack')) this.handleAck(payload, packet.retain);
-      else if (parseModelTopic(topic) !== null) this.options.onModel?.(topic, payload);
+      else if (parseModelTopic(topic) !== null || parseHostModelTopic(topic)?.hostId === hostId) {
+        this.options.onModel?.(topic, payload);
+      }
     });
     client.on('offline', () => log.warn({ broker: brokerUrl }, 'broker unreachable; will retry'));
     client.on('error', (err) => log.warn({ broker: brokerUrl, err: errorMessage(err) }, 'MQTT error'));

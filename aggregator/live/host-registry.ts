@@ -1,3 +1,4 @@
+import type { ModelRef } from '../../shared/wire/model-ref.js';
 import type { MetricPoint, StatusMessage, TelemetryMessage } from '../../shared/wire/telemetry.js';
 import type { HostSnapshot } from '../storage/telemetry-store.js';
 
@@ -15,6 +16,12 @@ export interface HostView {
   intervalSeconds: number | null;
   lastSeq: number | null;
   metrics: MetricPoint[];
+  /**
+   * The model serving each resource kind (or resource id), as the agent's
+   * last status that named them said (an `offline` last will names none, so
+   * this outlives it); null before the first.
+   */
+  models: Record<string, ModelRef> | null;
 }
 
 interface HostState {
@@ -23,6 +30,7 @@ interface HostState {
   lastSeq: number | null;
   intervalSeconds: number | null;
   status: StatusMessage | null;
+  models: Record<string, ModelRef> | null;
   metrics: MetricPoint[];
 }
 
@@ -58,6 +66,7 @@ export class HostRegistry {
     // Latest arrival wins: a last will carries the time its session began, not the time it fired.
     const host = this.entry(message.hostId);
     host.status = message;
+    if (message.models) host.models = message.models;
     if (message.intervalSeconds) host.intervalSeconds = message.intervalSeconds;
   }
 
@@ -77,7 +86,15 @@ export class HostRegistry {
   private entry(id: string): HostState {
     let host = this.hosts.get(id);
     if (!host) {
-      host = { id, lastSeen: null, lastSeq: null, intervalSeconds: null, status: null, metrics: [] };
+      host = {
+        id,
+        lastSeen: null,
+        lastSeq: null,
+        intervalSeconds: null,
+        status: null,
+        models: null,
+        metrics: [],
+      };
       this.hosts.set(id, host);
     }
     return host;
@@ -101,6 +118,7 @@ export class HostRegistry {
       intervalSeconds: host.intervalSeconds,
       lastSeq: host.lastSeq,
       metrics: host.metrics,
+      models: host.models,
     };
   }
 }

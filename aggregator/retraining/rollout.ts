@@ -1,24 +1,27 @@
 /**
  * Rollout of promoted models to the agents: each model is signed with the
  * aggregator's Ed25519 key (generated in the data dir on first start) and
- * published, retained, on `cloudsense/v1/models/{key}`:
+ * published retained:
  *
- * 1. **canary**: with `targets.percent` = `canaryPercent`, so only hosts
- *    whose rollout bucket is below it take the model (shared/wire/models.ts);
- * 2. after `canaryHold`, **fleet**: the same model again without targets,
- *    when the canary held: no canary host rejected it or rolled it back
- *    (agents roll back a model that misbehaves on live rows and say so on
- *    `…/events`). When it did not hold, `onCanaryFailed` is called (the
- *    loop's rollback, which brings the previous model back to everyone).
+ * 1. **canary**: on the canary hosts' own topics
+ *    `cloudsense/v1/hosts/{hostId}/models/{key}`, which take precedence over
+ *    the fleet topic on those hosts; the fleet topic
+ *    `cloudsense/v1/models/{key}` keeps the model the fleet had, so every
+ *    other host, and a new one, takes that. The canary hosts are a fixed,
+ *    deterministic share (`canaryPercent`, at least one) of the online hosts
+ *    whose status names a model for the key, by rollout bucket;
+ * 2. after `canaryHold`, **fleet**: the model on the fleet topic, then the
+ *    canary hosts' topics cleared (empty retained payload: follow the fleet
+ *    topic), when the canary held: no host rejected the model or rolled it
+ *    back (`model.rejected` / `model.rolled_back` events), and every canary
+ *    host reports it in its status. When it did not hold, the canary
+ *    hosts' topics are cleared and `onCanaryFailed` is called (the loop's
+ *    rollback).
  *
  * A rollback skips the canary: the model it brings back served the fleet
- * before. Rollout state is kept in `retraining/rollouts.json`, so a canary
- * pending at a restart is judged after it.
- *
- * One retained message per topic means that while a canary is out, an agent
- * outside it that starts with no saved fleet model gets the bundled one, not
- * the previous fleet model (agents keep adopted models on disk, so a restart
- * of a known agent is not affected). See docs/retraining.md#rollout.
+ * before; it goes on the fleet topic and any canary topics are cleared.
+ * Rollout state is kept in `retraining/rollouts.json`, so a canary pending
+ * at a restart is judged after it. See docs/retraining.md#rollout.
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -34,8 +37,9 @@ import {
 } from '../../shared/signing/ed25519.js';
 import { encodeModelMessage, signModel } from '../../shared/signing/signed-model.js';
 import { MODEL_ADOPTED, MODEL_REJECTED, MODEL_ROLLED_BACK } from '../../shared/wire/events.js';
-import { MAX_MODEL_MESSAGE_BYTES, type ModelTargets, kindOfModelKey } from '../../shared/wire/models.js';
-import { modelTopic } from '../../shared/wire/topics.js';
+import { MAX_MODEL_MESSAGE_BYTES, kindOfModelKey, modelRolloutBucket } from '../../shared/wire/models.js';
+import type { ModelRef } from '../../shared/wire/model-ref.js';
+import { hostModelTopic, modelTopic } from '../../shared/wire/topics.js';
 import type { TelemetryStore } from '../storage/telemetry-store.js';
 import type { PromotedModel } from './promoted-model.js';
 import { RETRAINING_DIR } from './retraining-log.js';
@@ -49,7 +53,7 @@ const ROLLOUTS_FILE = 'rollouts.json';
 const MAX_EVENTS_PER_HOST = 10_000;
 
 export interface RolloutSettings {
-  /** Share of hosts (by rollout bucket) that get a new model first, 0..100; 0 or 100 skips the canary. */
+  /** Share of the hosts (at least one, by rollout bucket) that get a new model first, 0..100; 0 or 100 skips the canary. */
   canaryPercent: number;
   /** How long the canary runs before it is judged, ms. */
   canaryHold: number;
@@ -70,8 +74,28 @@ export interface RolloutState {
   /** ISO 8601: when this stage was published. */
   since: string;
   model: PromotedModel;
+  /** The hosts whose own model topic holds this model (the canary's); cleared at the fleet stage. */
+  canaryHosts?: string[];
   /** Canary verdict, once judged. */
-  canary?: { adopted: number; rejected: number; rolledBack: number; held: boolean };
+  canary?: CanaryVerdict;
+}
+
+export interface CanaryVerdict {
+  /** `model.adopted` / `model.rejected` / `model.rolled_back` events of this model since the canary began. */
+  adopted: number;
+  rejected: number;
+  rolledBack: number;
+  /** Canary hosts whose status does not report this version for the key. */
+  missing: string[];
+  held: boolean;
+}
+
+/** What the rollout needs to know of a host (the aggregator's host registry). */
+export interface RolloutHost {
+  id: string;
+  online: boolean;
+  /** The models its last status named, by key. */
+  models: Record<string, ModelRef> | null;
 }
 
 export interface ModelRolloutOptions {
@@ -81,6 +105,12 @@ export interface ModelRolloutOptions {
   publish: (topic: string, payload: Buffer) => Promise<void>;
   /** Where the agents' model events are stored (the canary's verdict). */
   store: TelemetryStore;
+  /**
+   * The hosts the aggregator knows: the canary is chosen from them, and
+   * judged by their status. Without it no host qualifies, and every model
+   * goes to the fleet at once.
+   */
+  hosts?: () => readonly RolloutHost[];
   log: Logger;
   /** A canary that did not hold: bring the previous model back. */
   onCanaryFailed?: (key: string, reason: string) => Promise<unknown> | void;
@@ -129,24 +159,52 @@ export class ModelRollout {
   }
 
   /**
-   * Publishes a promoted model: to the canary share first, or straight to the
-   * fleet with `immediate` (a rollback) or when there is no canary share.
+   * Publishes a promoted model: to the canary hosts first, or straight to the
+   * fleet with `immediate` (a rollback), when there is no canary share, or
+   * when no online host serves the key.
    */
   async roll(model: PromotedModel, options: { immediate?: boolean } = {}): Promise<RolloutState> {
     const { canaryPercent } = this.options.settings;
-    const canary = !options.immediate && canaryPercent > 0 && canaryPercent < 100;
+    const wantsCanary = !options.immediate && canaryPercent > 0 && canaryPercent < 100;
+    const canaryHosts = wantsCanary
+      ? chooseCanaryHosts(this.options.hosts?.() ?? [], model.key, canaryPercent)
+      : [];
+    const canary = canaryHosts.length > 0;
+    if (wantsCanary && !canary) {
+      this.options.log.warn(
+        { key: model.key, version: model.version },
+        'no online host reports a model for this key; no canary, the model goes to every host',
+      );
+    }
     clearTimeout(this.timers.get(model.key));
-    await this.publishModel(model, canary ? { percent: canaryPercent } : undefined);
+    const before = this.states[model.key]?.canaryHosts ?? [];
+    if (canary) {
+      for (const hostId of canaryHosts) await this.publishModel(model, hostModelTopic(hostId, model.key));
+      // A canary still out for an older model: its hosts not in this one follow the fleet topic again.
+      await this.clearHostTopics(
+        model.key,
+        before.filter((h) => !canaryHosts.includes(h)),
+      );
+    } else {
+      await this.publishModel(model, modelTopic(model.key));
+      await this.clearHostTopics(model.key, before);
+    }
     const state: RolloutState = {
       key: model.key,
       version: model.version,
       stage: canary ? 'canary' : 'fleet',
       since: new Date(this.now()).toISOString(),
       model,
+      ...(canary && { canaryHosts }),
     };
     await this.saveState(state);
     this.options.log.info(
-      { key: model.key, version: model.version, stage: state.stage, percent: canary ? canaryPercent : 100 },
+      {
+        key: model.key,
+        version: model.version,
+        stage: state.stage,
+        canaryHosts: canary ? canaryHosts : undefined,
+      },
       'model published',
     );
     if (canary) this.scheduleCanaryCheck(state);
@@ -155,28 +213,38 @@ export class ModelRollout {
 
   /**
    * Judges the canary of `key` now: the fleet gets the model when no host
-   * rejected or rolled it back, else onCanaryFailed runs. The timer calls it
-   * after `canaryHold`.
+   * rejected or rolled it back and every canary host reports it; else the
+   * canary hosts follow the fleet topic again and onCanaryFailed runs. The
+   * timer calls it after `canaryHold`.
    */
   async judgeCanary(key: string): Promise<RolloutState | undefined> {
     const state = this.states[key];
     if (!state || state.stage !== 'canary') return state;
     clearTimeout(this.timers.get(key));
-    const verdict = await this.canaryEvents(state);
-    const held = verdict.rejected === 0 && verdict.rolledBack === 0;
+    const canaryHosts = state.canaryHosts ?? [];
+    const events = await this.canaryEvents(state);
+    const missing = canaryHosts.filter((id) => !this.reportsVersion(id, key, state.version));
+    const held = events.rejected === 0 && events.rolledBack === 0 && missing.length === 0;
+    const verdict: CanaryVerdict = { ...events, missing, held };
     if (!held) {
-      const reason = `canary of ${key} version ${state.version}: ${verdict.rejected} hosts rejected it, ${verdict.rolledBack} rolled it back`;
-      await this.saveState({ ...state, canary: { ...verdict, held } });
+      const reason =
+        `canary of ${key} version ${state.version}: ${events.rejected} hosts rejected it, ` +
+        `${events.rolledBack} rolled it back, ${missing.length} of ${canaryHosts.length} do not report it` +
+        (missing.length > 0 ? ` (${missing.slice(0, 10).join(', ')})` : '');
+      await this.clearHostTopics(key, canaryHosts);
+      await this.saveState({ ...state, canaryHosts: [], canary: verdict });
       this.options.log.warn({ key, version: state.version, ...verdict }, 'canary did not hold');
       await this.options.onCanaryFailed?.(key, reason);
       return this.states[key];
     }
-    await this.publishModel(state.model, undefined);
+    await this.publishModel(state.model, modelTopic(key));
+    await this.clearHostTopics(key, canaryHosts);
     const next: RolloutState = {
       ...state,
       stage: 'fleet',
       since: new Date(this.now()).toISOString(),
-      canary: { ...verdict, held },
+      canaryHosts: [],
+      canary: verdict,
     };
     await this.saveState(next);
     this.options.log.info(
@@ -184,6 +252,18 @@ export class ModelRollout {
       'canary held; model published to every host',
     );
     return next;
+  }
+
+  /** Whether the host's last status names `version` as the fleet model serving `key`. */
+  private reportsVersion(hostId: string, key: string, version: string): boolean {
+    const host = this.options.hosts?.().find((h) => h.id === hostId);
+    const ref = host?.models?.[key];
+    return ref?.source === 'fleet' && ref.version === version;
+  }
+
+  /** Empty retained payloads on the hosts' own topics of `key`: they follow the fleet topic again. */
+  private async clearHostTopics(key: string, hostIds: readonly string[]): Promise<void> {
+    for (const hostId of hostIds) await this.options.publish(hostModelTopic(hostId, key), Buffer.alloc(0));
   }
 
   private scheduleCanaryCheck(state: RolloutState): void {
@@ -205,7 +285,7 @@ export class ModelRollout {
   /** What the agents said about this model since its canary went out. */
   private async canaryEvents(
     state: RolloutState,
-  ): Promise<{ adopted: number; rejected: number; rolledBack: number }> {
+  ): Promise<Pick<CanaryVerdict, 'adopted' | 'rejected' | 'rolledBack'>> {
     const { store } = this.options;
     const from = Date.parse(state.since);
     const counts = { adopted: 0, rejected: 0, rolledBack: 0 };
@@ -225,7 +305,8 @@ export class ModelRollout {
     return counts;
   }
 
-  private async publishModel(model: PromotedModel, targets: ModelTargets | undefined): Promise<void> {
+  /** Signs `model` (anew: the signature covers the time) and publishes it retained on `topic`. */
+  private async publishModel(model: PromotedModel, topic: string): Promise<void> {
     if (!this.signingKey) throw new Error('the rollout is not started');
     const kind = kindOfModelKey(model.key);
     const onnx = await readFile(model.modelPath);
@@ -241,7 +322,6 @@ export class ModelRollout {
         version: model.version,
         createdAt: this.now(),
         featureSchemaHash: model.featureSchemaHash,
-        targets,
       },
       { onnx, band },
       this.signingKey,
@@ -252,7 +332,7 @@ export class ModelRollout {
         `the signed ${model.key} model is ${payload.length} bytes; agents take at most ${MAX_MODEL_MESSAGE_BYTES}`,
       );
     }
-    await this.options.publish(modelTopic(model.key), payload);
+    await this.options.publish(topic, payload);
   }
 
   private get statesFile(): string {
@@ -306,4 +386,22 @@ export async function loadOrCreateSigningKey(
   const verify = verifyKeyOf(signingKey);
   const pem = verify.key.export({ type: 'spki', format: 'pem' }).toString();
   return { signingKey, publicKey: { pem, base64: rawPublicKey(verify) }, created };
+}
+
+/**
+ * The canary hosts of `key`: `percent` of the online hosts whose status names
+ * a model for the key or its kind (hosts that score it; a simulated host
+ * names none), at least one, taken in rollout-bucket order
+ * (`modelRolloutBucket`, then id) so the same hosts go first every time and
+ * a larger share keeps them. Empty when no host qualifies.
+ */
+export function chooseCanaryHosts(hosts: readonly RolloutHost[], key: string, percent: number): string[] {
+  const kind = kindOfModelKey(key);
+  const candidates = hosts
+    .filter((h) => h.online && h.models !== null && (h.models[key] ?? h.models[kind]) !== undefined)
+    .map((h) => ({ id: h.id, bucket: modelRolloutBucket(h.id) }))
+    .sort((a, b) => a.bucket - b.bucket || a.id.localeCompare(b.id));
+  if (candidates.length === 0) return [];
+  const count = Math.max(1, Math.floor((candidates.length * percent) / 100));
+  return candidates.slice(0, count).map((c) => c.id);
 }

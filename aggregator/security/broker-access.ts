@@ -4,7 +4,8 @@
  * - an agent logs in as `host:{hostId}` with the password its enrolment
  *   gave it, under client id `cloudsense-agent-{hostId}`; it publishes only
  *   its own telemetry, predictions, events and status, and subscribes only
- *   to the model topics and its own `ack` and `commands` topics;
+ *   to the model topics and its own `ack`, `commands` and `models/…`
+ *   (per-host model) topics;
  * - a client that logs in as `token` with an API bearer token as password
  *   reads every CloudSense topic; with an admin token it also publishes,
  *   which is how `cloudsense model publish` distributes models and
@@ -18,7 +19,7 @@ import type { Logger } from '../../shared/log.js';
 import { RateLimitedLog } from '../../shared/log.js';
 import { errorMessage } from '../../shared/errors.js';
 import { MAX_MODEL_MESSAGE_BYTES } from '../../shared/wire/models.js';
-import { TOPIC_ROOT, hostTopic, parseModelTopic } from '../../shared/wire/topics.js';
+import { TOPIC_ROOT, hostTopic, parseHostModelTopic, parseModelTopic } from '../../shared/wire/topics.js';
 import { hostIdOfUsername, type CredentialStore } from './credential-store.js';
 
 /** The MQTT user name of a client that logs in with an API bearer token as its password. */
@@ -195,6 +196,10 @@ function subscribeAllowed(identity: BrokerIdentity, filter: string): boolean {
       const key = parseModelTopic(filter);
       if (key !== null && !key.includes('+') && !key.includes('#')) return true;
       const own = `${TOPIC_ROOT}/hosts/${identity.hostId}/`;
+      // Its own per-host model topics (a canary's models), as a filter or one key.
+      if (filter === `${own}models/+` || filter === `${own}models/#`) return true;
+      const hostModel = parseHostModelTopic(filter);
+      if (hostModel?.hostId === identity.hostId && !/[+#]/.test(hostModel.key)) return true;
       return filter === `${own}ack` || filter === `${own}commands` || filter.startsWith(`${own}commands/`);
     }
   }

@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { createAgent, type Agent } from '../../agent/agent.js';
 import { AgentSectionSchema } from '../../agent/config.js';
 import { createAggregator, type Aggregator } from '../../aggregator/aggregator.js';
 import { AggregatorSectionSchema } from '../../aggregator/config.js';
+import { KEYS_DIR, PUBLIC_KEY_FILE } from '../../aggregator/retraining/rollout.js';
 import { refineAccess, type AccessPolicy } from '../../aggregator/security/config.js';
 import { CommonConfigShape } from '../../shared/config/common.js';
 import type { Logger } from '../../shared/log.js';
@@ -82,7 +85,9 @@ const LOCAL_AGENT_TOKEN_NAME = 'cloudsense up: local agent';
  * The local agent's access when the aggregator asks for credentials: a
  * broker login issued for its host id (no enrolment) and a bearer token for
  * remediation leases; with TLS, the broker's own certificate as the CA it
- * trusts unless `agent.tls.ca` names one.
+ * trusts unless `agent.tls.ca` names one. Unless `agent.models.publicKey` is
+ * set, the aggregator's `<data dir>/keys/model-signing.pub`, so the local
+ * agent takes the models the aggregator promotes.
  */
 async function localAgentAccess(
   config: UpConfig,
@@ -98,6 +103,11 @@ async function localAgentAccess(
     // Remediation leases are an operate call; one token for the local agent, replaced on each start.
     const { token } = await aggregator.credentials.replaceApiToken('operate', LOCAL_AGENT_TOKEN_NAME);
     agent = { ...agent, remediation: { ...agent.remediation, lease: { ...agent.remediation.lease, token } } };
+  }
+  const publicKey = join(aggregator.dataDir, KEYS_DIR, PUBLIC_KEY_FILE);
+  if (agent.models.publicKey === undefined && existsSync(publicKey)) {
+    // The aggregator's own model-signing key: the local agent takes the models it promotes.
+    agent = { ...agent, models: { ...agent.models, publicKey } };
   }
   if (broker.protocol === 'mqtts:') {
     agent = {

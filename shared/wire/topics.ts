@@ -31,8 +31,9 @@ export function allHostsFilter(kind: HostTopicKind): string {
  * Retained, one per model: `cloudsense/v1/models/{key}`, where the key is a
  * resource kind (`cpu`, `filesystem`) or a canonical resource id
  * (`filesystem:%2Fvar`) for a model of one resource; either is one topic
- * level. Published by the aggregator only; agents subscribe to
- * `MODELS_FILTER`.
+ * level. The model every host serves unless its own per-host model topic
+ * (`hostModelTopic`) holds one. Published by the aggregator only; agents
+ * subscribe to `MODELS_FILTER`.
  */
 export function modelTopic(key: string): string {
   return `${TOPIC_ROOT}/models/${key}`;
@@ -47,6 +48,34 @@ export function parseModelTopic(topic: string): string | null {
   if (!topic.startsWith(prefix)) return null;
   const key = topic.slice(prefix.length);
   return key.length > 0 && !key.includes('/') ? key : null;
+}
+
+/**
+ * Retained, one per host and model: `cloudsense/v1/hosts/{hostId}/models/{key}`.
+ * The aggregator puts a canary's model there for the canary hosts; while a
+ * valid model is there it takes precedence over `modelTopic(key)` on that
+ * host, and an empty retained payload clears it (the host follows the fleet
+ * topic again). Published by the aggregator only; each agent subscribes to
+ * its own `hostModelsFilter`.
+ */
+export function hostModelTopic(hostId: string, key: string): string {
+  return `${TOPIC_ROOT}/hosts/${hostId}/models/${key}`;
+}
+
+/** Subscription filter matching every per-host model topic of one host. */
+export function hostModelsFilter(hostId: string): string {
+  return `${TOPIC_ROOT}/hosts/${hostId}/models/+`;
+}
+
+/** Host id and key of a per-host model topic (the key not yet validated); null for any other topic. */
+export function parseHostModelTopic(topic: string): { hostId: string; key: string } | null {
+  const prefix = `${TOPIC_ROOT}/hosts/`;
+  if (!topic.startsWith(prefix)) return null;
+  const rest = topic.slice(prefix.length).split('/');
+  if (rest.length !== 3 || rest[1] !== 'models') return null;
+  const [hostId, , key] = rest as [string, string, string];
+  if (!HOST_ID_PATTERN.test(hostId) || key.length === 0) return null;
+  return { hostId, key };
 }
 
 /** Splits a host topic into its host id and kind; null when the topic is not one of ours. */

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { connectAsync } from 'mqtt';
+import { connectAsync, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { dataDirStore } from '../../aggregator/aggregator.js';
 import { EmbeddedBroker } from '../../aggregator/broker/embedded-broker.js';
@@ -24,7 +24,7 @@ import { RetrainingSectionSchema } from '../../aggregator/retraining/config.js';
 import type { PromotedModel } from '../../aggregator/retraining/promoted-model.js';
 import { RetrainingLoop, RollbackError } from '../../aggregator/retraining/retraining-loop.js';
 import { COMPARISON_ARTIFACT, DRIFT_REFERENCE_ARTIFACT } from '../../aggregator/retraining/retraining-run.js';
-import { ModelRollout } from '../../aggregator/retraining/rollout.js';
+import { ModelRollout, type RolloutHost, chooseCanaryHosts } from '../../aggregator/retraining/rollout.js';
 import type { TelemetryStore } from '../../aggregator/storage/telemetry-store.js';
 import { FEATURE_SCHEMA } from '../../shared/features/schema.js';
 import { parseVerifyKey } from '../../shared/signing/ed25519.js';
@@ -326,18 +326,28 @@ describe('retraining loop preconditions', { timeout: 300_000 }, () => {
   });
 });
 
-describe('model rollout: signed, canary first, then the fleet', { timeout: 120_000 }, () => {
+describe('model rollout: signed, canary hosts first, then the fleet', { timeout: 120_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cloudsense-rollout-'));
   dirs.push(dataDir);
   const config = AggregatorConfigSchema.parse({ dataDir });
   const store = dataDirStore(dataDir, config.aggregator.store);
   const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, log });
   const failed: string[] = [];
+  const bundled = { memory: { source: 'bundled' as const, runId: 'baseline' } };
+  // Three hosts serve memory; one online host names no model (a simulated one), one is offline.
+  const hosts: RolloutHost[] = [
+    { id: 'sim-1', online: true, models: { ...bundled } },
+    { id: 'sim-2', online: true, models: { ...bundled } },
+    { id: 'sim-3', online: true, models: { ...bundled } },
+    { id: 'sim-4', online: true, models: null },
+    { id: 'sim-5', online: false, models: { ...bundled } },
+  ];
   const rollout = new ModelRollout({
     dataDir,
     settings: { canaryPercent: 25, canaryHold: 3_600_000 },
     publish: (topic, payload) => broker.publish(topic, payload, { qos: 1, retain: true }),
     store,
+    hosts: () => hosts,
     log,
     onCanaryFailed: (key) => {
       failed.push(key);
@@ -386,17 +396,9 @@ describe('model rollout: signed, canary first, then the fleet', { timeout: 120_0
           reason: 'schema',
           sha256,
         }) as EventMessage;
-  /** The retained model message a newly connecting client gets. */
-  const retained = async () => {
-    const client = await connectAsync(broker.url, { reconnectPeriod: 0 });
-    try {
-      const got = new Promise<Buffer>((resolve) => client.once('message', (_t, payload) => resolve(payload)));
-      await client.subscribeAsync('cloudsense/v1/models/memory', { qos: 1 });
-      return await got;
-    } finally {
-      await client.endAsync();
-    }
-  };
+  /** Every model message, in the order published, as an agent-side observer sees them (empty: cleared). */
+  const seen: Array<{ topic: string; version: string | null }> = [];
+  let observer: MqttClient | undefined;
   const verify = (payload: Buffer) => {
     const verdict = verifyModelMessage(payload, {
       key: 'memory',
@@ -406,6 +408,23 @@ describe('model rollout: signed, canary first, then the fleet', { timeout: 120_0
     assert.ok(verdict.ok, verdict.ok ? '' : verdict.detail);
     return verdict.model.manifest;
   };
+  /** The retained message a newly connecting client gets on `topic`. */
+  const retained = async (topic: string) => {
+    const client = await connectAsync(broker.url, { reconnectPeriod: 0 });
+    try {
+      const got = new Promise<Buffer>((resolve) => client.once('message', (_t, payload) => resolve(payload)));
+      await client.subscribeAsync(topic, { qos: 1 });
+      return verify(await got);
+    } finally {
+      await client.endAsync();
+    }
+  };
+  const seenAfter = async (count: number) => {
+    await waitFor(`${count} model messages`, () => (seen.length >= count ? true : undefined));
+    return seen.slice(0, count);
+  };
+  const fleetTopic = 'cloudsense/v1/models/memory';
+  const hostTopicOf = (hostId: string) => `cloudsense/v1/hosts/${hostId}/models/memory`;
 
   before(async () => {
     await store.start();
@@ -413,7 +432,7 @@ describe('model rollout: signed, canary first, then the fleet', { timeout: 120_0
     await rollout.start();
     // The hosts the canary verdict reads events of.
     await store.write(
-      ['sim-1', 'sim-2'].map((hostId) => ({
+      ['sim-1', 'sim-2', 'sim-3'].map((hostId) => ({
         schemaVersion: 1,
         hostId,
         seq: 0,
@@ -424,9 +443,15 @@ describe('model rollout: signed, canary first, then the fleet', { timeout: 120_0
         ],
       })),
     );
+    observer = await connectAsync(broker.url, { reconnectPeriod: 0 });
+    observer.on('message', (topic, payload) => {
+      seen.push({ topic, version: payload.length === 0 ? null : verify(payload).version });
+    });
+    await observer.subscribeAsync(['cloudsense/v1/models/+', 'cloudsense/v1/hosts/+/models/+'], { qos: 1 });
   });
 
   after(async () => {
+    await observer?.endAsync();
     rollout.stop();
     await broker.stop();
     await store.stop();
@@ -449,39 +474,79 @@ describe('model rollout: signed, canary first, then the fleet', { timeout: 120_0
     again.stop();
   });
 
-  it('publishes to the canary share, then to every host once the canary held', async () => {
+  it('chooses a deterministic share of the online hosts that serve the key, at least one', () => {
+    const one = chooseCanaryHosts(hosts, 'memory', 25);
+    assert.equal(one.length, 1);
+    assert.ok(['sim-1', 'sim-2', 'sim-3'].includes(one[0]!), one[0]);
+    const two = chooseCanaryHosts(hosts, 'memory', 67);
+    assert.equal(two.length, 2);
+    assert.equal(two[0], one[0], 'a larger share keeps the hosts of a smaller one');
+    assert.deepEqual(chooseCanaryHosts(hosts, 'cpu', 50), [], 'no host names a cpu model');
+    assert.deepEqual(chooseCanaryHosts(hosts, 'filesystem:%2Fvar', 50), []);
+  });
+
+  it('puts a new model on the canary host’s own topic, the fleet topic keeping the old, then promotes it', async () => {
+    await rollout.roll(model('run-0'), { immediate: true });
+    assert.equal((await retained(fleetTopic)).version, 'run-0');
     const a = model('run-a');
     const canary = await rollout.roll(a);
     assert.equal(canary.stage, 'canary');
-    const first = verify(await retained());
-    assert.deepEqual(first.targets, { percent: 25 });
-    assert.equal(first.version, 'run-a');
-    assert.equal(first.sha256, a.sha256);
-    assert.ok(first.band, 'the band travels with it');
+    const [canaryHost] = canary.canaryHosts!;
+    assert.deepEqual(canary.canaryHosts, chooseCanaryHosts(hosts, 'memory', 25));
+    const onHost = await retained(hostTopicOf(canaryHost!));
+    assert.equal(onHost.version, 'run-a');
+    assert.equal(onHost.targets, undefined);
+    assert.ok(onHost.band, 'the band travels with it');
+    assert.equal((await retained(fleetTopic)).version, 'run-0', 'the rest of the fleet keeps the old model');
 
-    await store.write([event('sim-1', 'model.adopted', a.sha256)]);
+    // The canary host adopted it and says so in its status.
+    await store.write([event(canaryHost!, 'model.adopted', a.sha256)]);
+    hosts.find((h) => h.id === canaryHost)!.models = {
+      memory: { source: 'fleet', runId: 'run-a', version: 'run-a' },
+    };
     const judged = await rollout.judgeCanary('memory');
     assert.equal(judged?.stage, 'fleet');
-    assert.deepEqual(judged?.canary, { adopted: 1, rejected: 0, rolledBack: 0, held: true });
-    const fleet = verify(await retained());
-    assert.equal(fleet.targets, undefined);
-    assert.equal(fleet.version, 'run-a');
+    assert.deepEqual(judged?.canary, { adopted: 1, rejected: 0, rolledBack: 0, missing: [], held: true });
+    assert.equal((await retained(fleetTopic)).version, 'run-a');
+    // Fleet topic first, then the canary topic cleared: the host never falls back to the old model.
+    assert.deepEqual(await seenAfter(4), [
+      { topic: fleetTopic, version: 'run-0' },
+      { topic: hostTopicOf(canaryHost!), version: 'run-a' },
+      { topic: fleetTopic, version: 'run-a' },
+      { topic: hostTopicOf(canaryHost!), version: null },
+    ]);
   });
 
-  it('calls for a rollback when a canary host rejects the model, and a rollback goes to all at once', async () => {
+  it('fails a canary whose host does not report the new version, clears its topic, and rolls back to all at once', async () => {
     const b = model('run-b');
-    await rollout.roll(b);
-    await store.write([event('sim-2', 'model.rejected', b.sha256)]);
+    const canary = await rollout.roll(b);
+    const [canaryHost] = canary.canaryHosts!;
     const judged = await rollout.judgeCanary('memory');
     assert.equal(judged?.canary?.held, false);
+    assert.deepEqual(judged?.canary?.missing, [canaryHost]);
     assert.deepEqual(failed, ['memory']);
     const back = await rollout.roll(model('run-a'), { immediate: true });
     assert.equal(back.stage, 'fleet');
-    const manifest = await waitFor('the rolled-back model retained', async () => {
-      const m = verify(await retained());
-      return m.version === 'run-a' && m.targets === undefined ? m : undefined;
-    });
-    assert.equal(manifest.version, 'run-a');
+    assert.deepEqual((await seenAfter(7)).slice(4), [
+      { topic: hostTopicOf(canaryHost!), version: 'run-b' },
+      { topic: hostTopicOf(canaryHost!), version: null },
+      { topic: fleetTopic, version: 'run-a' },
+    ]);
+    assert.equal((await retained(fleetTopic)).version, 'run-a');
+  });
+
+  it('fails a canary when a host rejects the model', async () => {
+    const c = model('run-c');
+    const canary = await rollout.roll(c);
+    const [canaryHost] = canary.canaryHosts!;
+    hosts.find((h) => h.id === canaryHost)!.models = {
+      memory: { source: 'fleet', runId: 'run-c', version: 'run-c' },
+    };
+    await store.write([event('sim-3', 'model.rejected', c.sha256)]);
+    const judged = await rollout.judgeCanary('memory');
+    assert.equal(judged?.canary?.held, false);
+    assert.equal(judged?.canary?.rejected, 1);
+    assert.deepEqual(failed, ['memory', 'memory']);
   });
 });
 

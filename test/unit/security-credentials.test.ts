@@ -137,6 +137,7 @@ describe('broker ACLs', () => {
       `${own}/commands`,
       `${own}/telemetry/extra`,
       'cloudsense/v1/models/cpu',
+      `${own}/models/cpu`,
       '$SYS/x',
       'elsewhere',
     ]) {
@@ -148,6 +149,9 @@ describe('broker ACLs', () => {
       'cloudsense/v1/models/cpu',
       `${own}/ack`,
       `${own}/commands`,
+      `${own}/models/+`,
+      `${own}/models/#`,
+      `${own}/models/memory`,
     ]) {
       assert.equal(access.maySubscribe(agent, 'c', filter), true, filter);
     }
@@ -155,6 +159,8 @@ describe('broker ACLs', () => {
       '#',
       'cloudsense/v1/hosts/+/telemetry',
       'cloudsense/v1/hosts/web-02/ack',
+      'cloudsense/v1/hosts/web-02/models/+',
+      'cloudsense/v1/hosts/+/models/+',
       `${own}/#`,
     ]) {
       assert.equal(access.maySubscribe(agent, 'c', filter), false, filter);
@@ -164,8 +170,8 @@ describe('broker ACLs', () => {
     assert.equal(access.maySubscribe({ kind: 'reader' }, 'r', 'cloudsense/v1/hosts/+/telemetry'), true);
     assert.deepEqual(access.stats(), {
       loginsRefused: 0,
-      publishesDenied: 8,
-      subscriptionsDenied: 4,
+      publishesDenied: 9,
+      subscriptionsDenied: 6,
       packetsOversized: 0,
     });
   });
