@@ -5,10 +5,22 @@
  * descriptors, no pressure-stall information.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import si from 'systeminformation';
+import type systeminformation from 'systeminformation';
 import { mountpointProblem } from '../../shared/resources/resource-id.js';
 import type { HostReader, HostSnapshot, FilesystemReading } from './host-snapshot.js';
 import { MAX_FILESYSTEMS, type MountRules } from './mount-rules.js';
+
+type SystemInformation = typeof systeminformation;
+let loading: Promise<SystemInformation> | undefined;
+
+/**
+ * systeminformation, loaded on first use: the Linux agent reads /proc and
+ * never needs it, and importing it costs about 1 MiB of heap.
+ */
+function systemInformation(): Promise<SystemInformation> {
+  loading ??= import('systeminformation').then((m) => m.default);
+  return loading;
+}
 
 export class SystemInformationHostReader implements HostReader {
   private primed: Promise<void> | undefined;
@@ -17,12 +29,15 @@ export class SystemInformationHostReader implements HostReader {
 
   /** systeminformation measures CPU between two calls: the first only sets the baseline. */
   prime(): Promise<void> {
-    this.primed ??= si.currentLoad().then(() => undefined);
+    this.primed ??= systemInformation()
+      .then((si) => si.currentLoad())
+      .then(() => undefined);
     return this.primed;
   }
 
   async read(): Promise<HostSnapshot> {
     await this.prime();
+    const si = await systemInformation();
     const [load, mem, filesystems, network] = await Promise.all([
       si.currentLoad(),
       si.mem(),

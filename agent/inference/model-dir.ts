@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { ConfigError, errorMessage } from '../../shared/errors.js';
-import { ForecastModel, TimeToExhaustionBand } from '../../shared/inference/forecast-model.js';
+import { ForecastModel } from '../../shared/inference/forecast-model.js';
 import { modelFilesIn, type ModelFiles } from '../../shared/inference/model-files.js';
 import type { Logger } from '../../shared/log.js';
 import {
@@ -18,6 +18,7 @@ import {
 } from '../../shared/resources/resource-id.js';
 import type { ModelSource } from '../../shared/wire/predictions.js';
 import type { ServingModel } from './model-set.js';
+import { OnDemandBand } from './on-demand-band.js';
 
 /**
  * The models found in `dir`, by kind. A configured directory that does not
@@ -40,7 +41,7 @@ export async function loadModelDir(
     const files = modelFilesIn(dir, kind);
     if (!files) continue;
     try {
-      loaded.set(kind, await loadServingModel(kind, files, options.source));
+      loaded.set(kind, await loadServingModel(kind, files, options.source, undefined, log));
     } catch (err) {
       log.error(
         { kind, path: files.model, err: errorMessage(err) },
@@ -59,14 +60,17 @@ export interface ModelSources {
 
 /**
  * One kind's model and, when its files are there, its time-to-exhaustion
- * band. `version` overrides the model's own version label (a signed model
- * update carries the one the aggregator signed).
+ * band: checked now, its sessions created when a forecast first needs it
+ * (a band onnxruntime then fails to load is reported on `log`). `version`
+ * overrides the model's own version label (a signed model update carries
+ * the one the aggregator signed).
  */
 export async function loadServingModel(
   kind: ResourceKind,
   files: ModelFiles | ModelSources,
   source: ModelSource,
   version?: string,
+  log?: Logger,
 ): Promise<ServingModel> {
   const forecast = await ForecastModel.load(files.model);
   const trainedFor = forecast.metadata.resource;
@@ -74,9 +78,9 @@ export async function loadServingModel(
     await forecast.release();
     throw new Error(`the model was trained for ${trainedFor}, not ${kind}`);
   }
-  let band: TimeToExhaustionBand | undefined;
+  let band: OnDemandBand | undefined;
   try {
-    if (files.band) band = await TimeToExhaustionBand.load(files.band);
+    if (files.band) band = await OnDemandBand.check(files.band, { log: log?.child({ kind }) });
   } catch (err) {
     await forecast.release();
     throw new Error(`time-to-exhaustion band: ${errorMessage(err)}`, { cause: err });

@@ -6,14 +6,19 @@
  * old one's native session is released only after the scoring that holds it
  * has finished.
  */
-import type { ForecastModel, TimeToExhaustionBand } from '../../shared/inference/forecast-model.js';
+import type { ForecastModel } from '../../shared/inference/forecast-model.js';
 import type { ResourceKind } from '../../shared/resources/resource-id.js';
 import type { ModelRef } from '../../shared/wire/predictions.js';
+import type { BandScorer } from './on-demand-band.js';
 
-/** A loaded forecast with its optional time-to-exhaustion band and where it came from. */
+/**
+ * A loaded forecast with its optional time-to-exhaustion band and where it
+ * came from. The band's sessions are created when it is first scored
+ * (on-demand-band.ts).
+ */
 export interface ServingModel {
   readonly forecast: ForecastModel;
-  readonly band: TimeToExhaustionBand | undefined;
+  readonly band: BandScorer | undefined;
   readonly ref: ModelRef;
 }
 

@@ -4,6 +4,8 @@
  * `--version`. deploy/sea/build-agent.ts bundles it (and only what the agent
  * imports) into the one CommonJS script a Node single executable runs.
  */
+// First, so that the heap settings apply before the other modules are evaluated.
+import './agent-heap.js';
 import { agentCommand } from '../../cli/commands/agent.js';
 import { errorMessage } from '../../shared/errors.js';
 import { useEmbeddedModelsDir } from '../../shared/inference/model-files.js';

@@ -13,9 +13,12 @@
  *   doubles batch throughput (~135k → ~260k rows/s) but the agent scores a
  *   few rows per interval on a host whose CPU it is watching;
  * - sequential execution, graph optimisation 'all', no CPU memory arena and
- *   no memory-pattern planning: the tensors are tiny, and arena and pattern
- *   made no measurable difference to speed or RSS (the session adds ~40 MB
- *   of RSS either way, mostly the runtime itself), so keep nothing cached.
+ *   no memory-pattern planning: the tensors are tiny, and arena, pattern and
+ *   optimisation level made no measurable difference to speed or RSS, so
+ *   keep nothing cached. The process's first session costs ~28 MiB of RSS
+ *   (19 of them pages of libonnxruntime touched when it registers its
+ *   kernels), each further model 1-3 MiB for the bundled models
+ *   (`npm run bench:agent:memory`, docs/benchmarks.md).
  */
 import { readFile } from 'node:fs/promises';
 import { InferenceSession, Tensor } from 'onnxruntime-node';

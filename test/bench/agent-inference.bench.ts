@@ -3,11 +3,13 @@
  * resources (one collection through the agent's collector), 24 h of
  * history pushed through the agent's ResourceForecaster so every window is
  * full, then cycles of observe (features) + forecast (one onnxruntime call
- * per model) timed in process CPU time. Also the resident memory of the
- * process before and after the models are loaded, and with the extractors
- * full. Prints each figure next to its target; never fails on time.
+ * per model) timed in process CPU time, in this process. Also the resident
+ * memory of the process before and after the models are loaded (bands are
+ * loaded only when a forecast needs one), and with the extractors full.
+ * Prints each figure next to its target; never fails on time. The agent as a
+ * whole process, next to node_exporter, is `npm run bench:agent`.
  *
- *   npm run bench:agent [-- <model dir>]     (default: the bundled models)
+ *   npm run bench:agent:inference [-- <model dir>]     (default: the bundled models)
  */
 import { pino } from 'pino';
 import { HostMetricsCollector } from '../../agent/collectors/host-metrics.js';
