@@ -180,6 +180,14 @@ describe('exhaustion dataset', () => {
       ];
       if (p10) history.pressureSomeAvg10 = late(p10);
       if (p60) history.pressureSomeAvg60 = late(p60);
+      // A time-zone change after the cut must not move any calendar feature before it.
+      const offsets = s.history.utcOffsetS;
+      if (offsets) {
+        history.utcOffsetS = [
+          ...Array.from(offsets, (x, i) => (ts[i]! >= untilMs ? x + 3600 : x)),
+          ...extraT.map(() => -7200),
+        ];
+      }
       return { ...s, history };
     });
     const lateRemediation: RemediationWindow[] = [
