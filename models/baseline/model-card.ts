@@ -201,6 +201,13 @@ ad-hoc reports, see [simulator.md](simulator.md)). The median lead time
 column shows how early in the window the first alert of each caught event
 came.
 
+Known limit of this build's memory model: on three further 40-host, 12-day
+fleets (seeds 4242–4244), judged on days 8–12 only, its PR-AUC was 0.820,
+0.849 and 0.881 against the static threshold's 0.830, 0.861 and 0.823. In
+a fleet's second week it does no better than a static threshold; over whole
+fleets it does (0.870 against 0.826 on seed 4242). Re-measure after a
+rebuild.
+
 ${cards
   .map(
     (c) => `## ${c.kind} (${describeExhaustion(c.exhaustion)})

@@ -46,7 +46,11 @@ const START_MS = Date.parse('2025-03-03T00:00:00Z');
 const INTERVAL_SECONDS = 60;
 
 /** Per-kind settings over DEFAULT_FORECAST_PARAMS (kept small: the defaults are what `cloudsense train` uses). */
-const KIND_PARAMS: Partial<Record<ResourceKind, GbdtParamsInput>> = {};
+const KIND_PARAMS: Partial<Record<ResourceKind, GbdtParamsInput>> = {
+  // Slower learning, larger leaves, more patience: on the held-out fleets PR-AUC 0.889 against 0.867
+  // with the defaults, and precision at recall 0.83 of 0.818 against 0.784.
+  memory: { learningRate: 0.03, earlyStoppingRounds: 200, minDataInLeaf: 300 },
+};
 
 /**
  * Extra training fleets for kinds whose exhaustions are rare in a mixed
@@ -222,7 +226,7 @@ async function main(): Promise<void> {
           });
           await writeFile(join(out, `${kind}.tte_${q.name}.onnx`), onnx);
         }
-        await writeMarkdown(join(out, `${kind}.md`), renderModelCard(cards.at(-1)!));
+        await writeFormatted(join(out, `${kind}.md`), renderModelCard(cards.at(-1)!));
       }
     }
     if (!args['dry-run']) await writeManifestAndDocs(out, cards);
@@ -261,11 +265,14 @@ async function writeManifestAndDocs(out: string, built: BaselineCard[]): Promise
   const models: Record<string, BaselineCard> = { ...previous };
   for (const card of built) models[card.kind] = card;
   const ordered = RESOURCE_KINDS.flatMap((k) => (models[k] ? [models[k]] : []));
-  await writeFile(
+  await writeFormatted(
     manifestPath,
-    `${JSON.stringify({ featureSchemaHash: FEATURE_SCHEMA.hash, models: Object.fromEntries(ordered.map((c) => [c.kind, c])) }, manifestValue, 2)}\n`,
+    JSON.stringify(
+      { featureSchemaHash: FEATURE_SCHEMA.hash, models: Object.fromEntries(ordered.map((c) => [c.kind, c])) },
+      manifestValue,
+    ),
   );
-  await writeMarkdown(resolve(args.docs), renderQualityDoc(ordered));
+  await writeFormatted(resolve(args.docs), renderQualityDoc(ordered));
   log(`wrote ${ordered.length} model cards, ${manifestPath} and ${args.docs}`);
 }
 
@@ -276,8 +283,8 @@ function manifestValue(key: string, value: unknown): unknown {
   return value instanceof Float64Array ? Array.from(value) : value;
 }
 
-/** Markdown as the repository's Prettier settings format it, so generated docs pass `npm run lint`. */
-async function writeMarkdown(path: string, text: string): Promise<void> {
+/** Markdown or JSON as the repository's Prettier settings format it, so generated files pass `npm run lint`. */
+async function writeFormatted(path: string, text: string): Promise<void> {
   const options = (await prettier.resolveConfig(path)) ?? {};
   await writeFile(path, await prettier.format(text, { ...options, filepath: path }));
 }

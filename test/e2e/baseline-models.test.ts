@@ -25,8 +25,16 @@ const manifest = JSON.parse(readFileSync(join(BASELINE_DIR, 'manifest.json'), 'u
 const SEED = 4242;
 const START = '2025-06-02T00:00:00Z';
 const DAYS = 12;
-/** Rows from day 8 on: the features' week of seasonality is there, as on an agent that has run a week. */
-const FROM = '2025-06-10T00:00:00Z';
+/**
+ * Rows from the fleet's first day, as in the documented held-out evaluation
+ * (docs/model-quality.md): the claim is checked the way it was made.
+ */
+const FROM = START;
+/**
+ * A PR-AUC over a handful of events neither confirms nor refutes a claim made
+ * on hundreds: with fewer events here, the table is printed and not judged.
+ */
+const MIN_EVENTS_TO_JUDGE = 20;
 
 const dir = mkdtempSync(join(tmpdir(), 'cloudsense-baseline-e2e-'));
 after(() => {
@@ -73,7 +81,7 @@ describe('bundled baseline models on a held-out simulated fleet', () => {
 
   for (const [kind, card] of Object.entries(manifest.models)) {
     const claim = verdictOf(card.evaluation);
-    it(`${kind}: cloudsense evaluate prints the side-by-side table${claim.beatsRules ? ', and the model beats every rule on PR-AUC' : ''}`, async () => {
+    it(`${kind}: cloudsense evaluate prints the side-by-side table${claim.beatsRules ? ', and the model beats every rule on PR-AUC' : ''}`, async (t) => {
       const proc = CliProcess.start([
         'evaluate',
         '--data-dir',
@@ -90,7 +98,11 @@ describe('bundled baseline models on a held-out simulated fleet', () => {
       assert.equal(body.model.source, 'bundled');
       const names = body.evaluation.contenders.map((c) => c.name);
       assert.deepEqual(names, ['model', 'static_threshold', 'predict_linear', 'fill_rate']);
-      if (!claim.beatsRules || body.evaluation.positives === 0) return;
+      if (!claim.beatsRules) return;
+      if (body.evaluation.events < MIN_EVENTS_TO_JUDGE) {
+        t.diagnostic(`${kind}: ${body.evaluation.events} events in this fleet, too few to judge the claim`);
+        return;
+      }
       const [model, ...rules] = body.evaluation.contenders;
       for (const rule of rules) {
         assert.ok(
