@@ -33,6 +33,14 @@ export const MAX_SPEED = 1_000_000;
 export const MAX_DAYS = 366;
 /** Telemetry messages per store write in history mode. */
 export const DEFAULT_BATCH_MESSAGES = 2000;
+/**
+ * Live mode with `modelKey`: how many virtual hosts (the first ones) take
+ * model updates. Each of them holds its own onnxruntime sessions, as an
+ * agent does (several MiB per host), so a large fleet does not multiply
+ * them all.
+ */
+export const DEFAULT_MODEL_HOSTS = 20;
+export const MAX_MODEL_HOSTS = 100;
 
 const HOST_PREFIX_PATTERN = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${MAX_HOST_PREFIX_LENGTH - 1}}$`);
 
@@ -90,6 +98,21 @@ export const SimulateSectionSchema = z
       .optional(),
     /** Live mode: also write the ground truth into this directory. Default: none. */
     groundTruthDir: z.string().min(1).optional(),
+    /**
+     * Live mode: the aggregator's model-signing public key (a path to
+     * `model-signing.pub`, or the key itself, PEM or base64). When set, the
+     * first `modelHosts` virtual hosts take signed model updates as agents
+     * do and report their models in their status. Default: none (no host
+     * takes updates).
+     */
+    modelKey: z.string().min(1).optional(),
+    /** Live mode with `modelKey`: how many virtual hosts (the first ones) take model updates, 1..100. Default 20. */
+    modelHosts: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_MODEL_HOSTS, `at most ${MAX_MODEL_HOSTS} hosts`)
+      .default(DEFAULT_MODEL_HOSTS),
     /** History mode: days of history to write into the data dir; setting it selects history mode. */
     days: z.number().positive('days must be > 0').max(MAX_DAYS, `at most ${MAX_DAYS} days`).optional(),
     /** History mode: telemetry messages per store write. Default 2000. */
@@ -108,6 +131,13 @@ export const SimulateSectionSchema = z
             message: 'applies to live mode only (without --days)',
           });
         }
+      }
+      if (s.modelKey !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['modelKey'],
+          message: 'applies to live mode only (without --days): history has no model updates',
+        });
       }
       if (s.groundTruthDir !== undefined) {
         ctx.addIssue({

@@ -1,6 +1,8 @@
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { brokerUrlOf } from '../../agent/config.js';
+import { modelsDirOf } from '../../agent/inference/config.js';
+import { readModelPublicKey } from '../../agent/model-updates/public-key.js';
 import { dataDirStore } from '../../aggregator/aggregator.js';
 import { loadConfig } from '../../shared/config/load.js';
 import { BusyError, CloudSenseError, errorMessage } from '../../shared/errors.js';
@@ -10,6 +12,8 @@ import { VERSION } from '../../shared/version.js';
 import {
   DEFAULT_HISTORY_INTERVAL_SECONDS,
   DEFAULT_LIVE_INTERVAL_SECONDS,
+  DEFAULT_MODEL_HOSTS,
+  MAX_MODEL_HOSTS,
   type SimulateConfig,
   SimulateConfigSchema,
   intervalSecondsOf,
@@ -20,6 +24,7 @@ import { GroundTruthRecorder } from '../../simulator/ground-truth/recorder.js';
 import { SIMULATION_DIR, type RunRecord } from '../../simulator/ground-truth/run-record.js';
 import { type HistoryProgress, writeHistory } from '../../simulator/history/history-writer.js';
 import { PROFILE_NAMES } from '../../simulator/profiles.js';
+import type { ModelUpdateSettings } from '../../simulator/publish/host-models.js';
 import { LiveSimulation } from '../../simulator/publish/live-simulation.js';
 import { Simulation, type SimulationSettings } from '../../simulator/simulation.js';
 import { exitOnStartFailure, runUntilSignalled } from '../lifecycle.js';
@@ -58,6 +63,16 @@ const FLAGS: FlagSpec[] = [
     'simulate.groundTruthDir',
   ],
   [
+    '--model-key <file>',
+    "live: the aggregator's model-signing.pub; the first --model-hosts hosts take signed model updates",
+    'simulate.modelKey',
+  ],
+  [
+    '--model-hosts <n>',
+    `live: how many hosts (the first ones) take model updates with --model-key, 1..${MAX_MODEL_HOSTS} (default ${DEFAULT_MODEL_HOSTS})`,
+    'simulate.modelHosts',
+  ],
+  [
     '--broker <url>',
     'live: broker URL (env CLOUDSENSE_BROKER_URL, default mqtt://{mqtt.host}:{mqtt.port})',
     'agent.brokerUrl',
@@ -65,7 +80,11 @@ const FLAGS: FlagSpec[] = [
   ['--mqtt-host <host>', 'live: broker address (env CLOUDSENSE_MQTT_HOST, default 127.0.0.1)', 'mqtt.host'],
   ['--mqtt-port <port>', 'live: broker port (env CLOUDSENSE_MQTT_PORT, default 1883)', 'mqtt.port'],
   ['--days <d>', 'history: write this many days of history into the data dir instead', 'simulate.days'],
-  ['--data-dir <dir>', 'history: data dir (env CLOUDSENSE_DATA_DIR, default ./data)', 'dataDir'],
+  [
+    '--data-dir <dir>',
+    'history: data dir; live: where hosts keep adopted models (env CLOUDSENSE_DATA_DIR, default ./data)',
+    'dataDir',
+  ],
   ['--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info)', 'log.level'],
   ['--log-format <format>', 'auto|json|pretty; auto is pretty on a terminal (default auto)', 'log.format'],
 ];
@@ -87,6 +106,7 @@ export function simulateCommand(): Command {
           'in <data dir>/simulation/. No aggregator may be running on that data dir.',
         'Examples:\n' +
           '  cloudsense simulate --hosts 20 --speed 60\n' +
+          '  cloudsense simulate --hosts 4 --speed 60 --model-key ./data/keys/model-signing.pub\n' +
           '  cloudsense simulate --hosts 50 --days 14 --data-dir ./data --seed 7',
       ].join('\n\n'),
     )
@@ -309,6 +329,12 @@ async function runLive(config: SimulateConfig, log: Logger): Promise<void> {
         ),
     },
   ]);
+  let modelUpdates: ModelUpdateSettings | undefined;
+  try {
+    modelUpdates = modelUpdatesOf(config);
+  } catch (err) {
+    exitOnConfigError(err);
+  }
   const live = new LiveSimulation({
     simulation,
     brokerUrl,
@@ -317,6 +343,7 @@ async function runLive(config: SimulateConfig, log: Logger): Promise<void> {
     agentVersion: VERSION,
     speed,
     durationMs: config.simulate.duration,
+    modelUpdates,
     log,
   });
   try {
@@ -335,6 +362,7 @@ async function runLive(config: SimulateConfig, log: Logger): Promise<void> {
       intervalSeconds: intervalMs / 1000,
       start: new Date(startMs).toISOString(),
       groundTruth: recorder?.dir ?? null,
+      modelHosts: config.simulate.modelKey ? Math.min(config.simulate.modelHosts, config.simulate.hosts) : 0,
     },
     'simulation running',
   );
@@ -368,6 +396,21 @@ async function runLive(config: SimulateConfig, log: Logger): Promise<void> {
     log.flush();
     process.exit(0);
   });
+}
+
+/** With `simulate.modelKey`: what the virtual hosts that take model updates need (the key read now). */
+function modelUpdatesOf(config: SimulateConfig): ModelUpdateSettings | undefined {
+  const { modelKey, modelHosts } = config.simulate;
+  if (modelKey === undefined) return undefined;
+  const { dir, configured } = modelsDirOf(config.agent.models);
+  return {
+    publicKey: readModelPublicKey(modelKey, 'simulate.modelKey'),
+    modelsDir: dir,
+    modelsDirConfigured: configured,
+    dataDir: config.dataDir,
+    exhaustion: config.exhaustion,
+    maxHosts: modelHosts,
+  };
 }
 
 function round(x: number, digits: number): number {

@@ -107,6 +107,15 @@ export class VirtualHost {
     return this.seq;
   }
 
+  /**
+   * Claims the next sequence number for a message other than telemetry (a
+   * model update event), as an agent's queue numbers all its messages in
+   * one sequence.
+   */
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
   /** The latest reading; undefined before the first tick. */
   get reading(): HostReading | undefined {
     return this.previous;

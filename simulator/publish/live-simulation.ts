@@ -10,6 +10,11 @@
  * the broker acknowledges more slowly than messages are made, the
  * simulation waits (it never drops or skips a tick) and the status line
  * says how far behind the requested speed it runs.
+ *
+ * With `modelUpdates`, the first `maxHosts` virtual hosts also take signed
+ * model updates through the agent's own model updater (host-models.ts):
+ * they subscribe to the fleet's and their own model topics, report their
+ * models in their status, and publish their model events.
  */
 import { MqttPublisher, STOP_TIMEOUT_MS } from '../../agent/publish/mqtt-publisher.js';
 import { delay, withTimeout } from '../../shared/async.js';
@@ -17,6 +22,7 @@ import { CloudSenseError, errorMessage } from '../../shared/errors.js';
 import { RateLimitedLog, type Logger } from '../../shared/log.js';
 import type { TelemetryMessage } from '../../shared/wire/telemetry.js';
 import type { Simulation } from '../simulation.js';
+import { HostModels, type ModelUpdateSettings } from './host-models.js';
 
 /** How long start() waits for every virtual host to connect. */
 export const CONNECT_TIMEOUT_MS = 15_000;
@@ -43,6 +49,8 @@ export interface LiveSimulationOptions {
   speed: number;
   /** Real time after which the run ends by itself, ms; undefined to run until stopped. */
   durationMs?: number | undefined;
+  /** Set: the first `maxHosts` virtual hosts take signed model updates. */
+  modelUpdates?: ModelUpdateSettings | undefined;
   log: Logger;
 }
 
@@ -61,6 +69,8 @@ export interface LiveStats {
 
 export class LiveSimulation {
   private readonly publishers: MqttPublisher[];
+  /** Per host, its models when it takes model updates. */
+  private readonly hostModels: Array<HostModels | undefined>;
   private readonly inFlight: Int32Array;
   private inFlightTotal = 0;
   private readonly counts = { published: 0, acknowledged: 0, failed: 0 };
@@ -81,18 +91,36 @@ export class LiveSimulation {
       { component: 'publisher' },
       { level: log.level === 'info' ? 'warn' : log.level },
     );
-    this.publishers = simulation.fleet.hosts.map(
-      (host) =>
-        new MqttPublisher({
-          brokerUrl: options.brokerUrl,
-          hostId: host.hostId,
-          agentVersion: options.agentVersion,
-          intervalSeconds: simulation.settings.intervalSeconds,
-          username: options.username,
-          password: options.password,
-          log: publisherLog.child({ hostId: host.hostId }),
-        }),
-    );
+    const modelLog = log.child({ component: 'model-updates' });
+    const { modelUpdates } = options;
+    this.hostModels = [];
+    this.publishers = simulation.fleet.hosts.map((host, i) => {
+      const models =
+        modelUpdates && i < modelUpdates.maxHosts
+          ? new HostModels({
+              hostId: host.hostId,
+              settings: modelUpdates,
+              emit: async (build) => {
+                const event = build(host.nextSeq());
+                await publisher.publishPayload('events', Buffer.from(JSON.stringify(event)));
+              },
+              onModelsChanged: (refs) => publisher.setModels(refs),
+              log: modelLog.child({ hostId: host.hostId }),
+            })
+          : undefined;
+      this.hostModels.push(models);
+      const publisher: MqttPublisher = new MqttPublisher({
+        brokerUrl: options.brokerUrl,
+        hostId: host.hostId,
+        agentVersion: options.agentVersion,
+        intervalSeconds: simulation.settings.intervalSeconds,
+        username: options.username,
+        password: options.password,
+        log: publisherLog.child({ hostId: host.hostId }),
+        ...(models ? { onModel: (topic: string, payload: Buffer) => models.receive(topic, payload) } : {}),
+      });
+      return publisher;
+    });
     this.inFlight = new Int32Array(this.publishers.length);
     this.failures = new RateLimitedLog(log);
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
@@ -102,9 +130,14 @@ export class LiveSimulation {
     return this.options.simulation.intervalMs / this.options.speed;
   }
 
-  /** Connects every virtual host, then starts the clock. Fails when the broker cannot be reached. */
+  /**
+   * Loads the models of the hosts that take updates (one host at a time:
+   * onnxruntime's start-up is heavy), connects every virtual host, then
+   * starts the clock. Fails when the broker cannot be reached.
+   */
   async start(): Promise<void> {
     if (this.running || this.stopped) return;
+    for (const models of this.hostModels) await models?.start();
     for (const p of this.publishers) p.start();
     const deadline = Date.now() + CONNECT_TIMEOUT_MS;
     while (!this.publishers.every((p) => p.connected)) {
@@ -231,6 +264,8 @@ export class LiveSimulation {
         'telemetry still unacknowledged; disconnecting (each host waits a little longer for its acks)',
       ),
     );
+    // Model updates first: one in progress may still publish its event.
+    await Promise.all(this.hostModels.map((m) => m?.stop()));
     await Promise.all(this.publishers.map((p) => p.stop()));
   }
 }

@@ -2,30 +2,37 @@
  * The model rollout end to end, with real processes: `cloudsense simulate
  * --days` writes a fleet's history into the data dir, whose catalog serves a
  * deliberately poor memory model; `cloudsense aggregator` runs with
- * retraining set to run soon and quickly; three `cloudsense agent`s (each
- * its own host id and data dir, the aggregator's public key) take that poor
- * model from `cloudsense model publish`. (A live `cloudsense simulate` fleet
- * is left out: its virtual hosts run no model updater, and its accelerated
- * hours of telemetry would land in the retrain's hold-out, making the
- * promotion depend on how long the test ran. The rollout's integration test
- * shows that hosts naming no model are never canaries.)
+ * retraining set to run soon and quickly; the fleet it serves is three
+ * `cloudsense agent`s (each its own host id and data dir, the aggregator's
+ * public key) and a live `cloudsense simulate --hosts 4 --speed 5
+ * --model-key …` fleet whose virtual hosts run the agent's model updater.
+ * All of them take that poor model from `cloudsense model publish`.
+ *
+ * The live fleet runs at a modest speed on purpose. Its telemetry must be
+ * fresh for the aggregator to count its hosts online (only online hosts
+ * serving the key are canary candidates), so its clock starts now. At
+ * `--speed 5` the retrain sees a few simulated minutes of it, short of the
+ * memory horizon (30 min), and its idle hosts never come near exhaustion:
+ * none of its rows gets a label, and the retrain's hold-out judges the
+ * pinned history, as it does with the agents' few minutes.
  *
  * Then, on its own, the aggregator retrains memory, promotes the challenger,
- * signs it and publishes it to one canary agent's own model topic: that
- * agent reports the new version while the others keep the old one. Once the
- * canary held, every agent reports it, in its status, its predictions and
- * the host registry (GET /api/v1/hosts/{id}). `POST
- * /api/v1/models/memory/rollback` then brings the poor model back on every
- * agent.
+ * signs it and publishes it to the canary hosts' own model topics: they
+ * report the new version while the others keep the old one. Once the canary
+ * held, every host reports it in its status and the host registry (GET
+ * /api/v1/hosts/{id}), and every agent in its predictions too (virtual hosts
+ * do not score). `POST /api/v1/models/memory/rollback` then brings the poor
+ * model back on every host.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { ModelCatalog } from '../../aggregator/registry/model-catalog.js';
+import { EventMessageSchema } from '../../shared/wire/events.js';
 import { PredictionsMessageSchema } from '../../shared/wire/predictions.js';
 import type { ModelRef } from '../../shared/wire/model-ref.js';
 import { StatusMessageSchema } from '../../shared/wire/telemetry.js';
@@ -34,9 +41,12 @@ import { writeTestModel } from '../helpers/forecast-models.js';
 import { freePort, getJson, waitFor } from '../helpers/net.js';
 
 const AGENTS = ['edge-a', 'edge-b', 'edge-c'];
+/** The live simulated fleet: `--hosts 4 --host-prefix live`. */
+const SIMULATED = ['live-000', 'live-001', 'live-002', 'live-003'];
+const FLEET = [...AGENTS, ...SIMULATED];
 const CHAMPION = 'poor-champion';
-/** Long enough for the agents to be up and serving the poor model before the first pass. */
-const CHECK_INTERVAL = '30s';
+/** Long enough for the agents and the simulated fleet to be up and serving the poor model before the first pass. */
+const CHECK_INTERVAL = '40s';
 /** Long enough for the canary agent to adopt the model and report it on a busy box. */
 const CANARY_HOLD = '30s';
 
@@ -47,12 +57,18 @@ after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** What an observer of the broker sees: each host's memory model in its status and predictions, and the model topics. */
+/**
+ * What an observer of the broker sees: each host's memory model in its status
+ * and predictions, and the model topics (the models' own messages, and the
+ * hosts' statuses, in one arrival order).
+ */
 class FleetObserver {
   readonly status = new Map<string, ModelRef | undefined>();
   readonly predicted = new Map<string, ModelRef>();
   /** Non-empty model messages by topic, in arrival order. */
   readonly modelTopics: string[] = [];
+  /** `model.adopted` events: host and the version it adopted for memory. */
+  readonly adopted: Array<{ hostId: string; version: string | undefined }> = [];
 
   constructor(readonly client: MqttClient) {
     client.on('message', (topic, payload) => {
@@ -65,6 +81,11 @@ class FleetObserver {
       if (topic.endsWith('/status')) {
         const status = StatusMessageSchema.parse(json);
         if (status.state === 'online') this.status.set(status.hostId, status.models?.memory);
+      } else if (topic.endsWith('/events')) {
+        const event = EventMessageSchema.parse(json);
+        if (event.type === 'model.adopted' && event.resource === 'memory') {
+          this.adopted.push({ hostId: event.hostId, version: event.model.version });
+        }
       } else if (topic.endsWith('/predictions')) {
         const message = PredictionsMessageSchema.parse(json);
         const memory = message.predictions.find((p) => p.resource === 'memory');
@@ -73,11 +94,27 @@ class FleetObserver {
     });
   }
 
-  /** The agents whose status and latest predictions both name `version` for memory. */
+  /**
+   * The hosts serving `version` for memory: agents whose status and latest
+   * predictions both name it, virtual hosts whose status does.
+   */
   serving(version: string): string[] {
-    return AGENTS.filter(
-      (id) => this.status.get(id)?.version === version && this.predicted.get(id)?.version === version,
+    return FLEET.filter(
+      (id) =>
+        this.status.get(id)?.version === version &&
+        (!AGENTS.includes(id) || this.predicted.get(id)?.version === version),
     );
+  }
+}
+
+/** The memory model a simulated host saved (on the fleet topic, or its own during a canary), as text. */
+function savedModel(hostId: string): string | undefined {
+  const dir = join(root, 'simulated', 'fleet-models', hostId);
+  const file = [join(dir, 'memory.model.json'), join(dir, 'memory.host-model.json')].find(existsSync);
+  try {
+    return file === undefined ? undefined : readFileSync(file, 'utf8');
+  } catch {
+    return undefined; // replaced between the check and the read
   }
 }
 
@@ -95,7 +132,7 @@ async function run(args: string[]): Promise<CliProcess> {
 
 describe('model rollout: retrain, canary, fleet, rollback', () => {
   it(
-    'the aggregator promotes a better model, a canary agent gets it first, then every agent, and a rollback brings the old one back',
+    'the aggregator promotes a better model, the canary hosts get it first, then every agent and simulated host, and a rollback brings the old one back',
     { timeout: 300_000 },
     async (t) => {
       const started = Date.now();
@@ -162,6 +199,7 @@ describe('model rollout: retrain, canary, fleet, rollback', () => {
         [
           'cloudsense/v1/hosts/+/status',
           'cloudsense/v1/hosts/+/predictions',
+          'cloudsense/v1/hosts/+/events',
           'cloudsense/v1/hosts/+/models/+',
           'cloudsense/v1/models/+',
         ],
@@ -169,6 +207,31 @@ describe('model rollout: retrain, canary, fleet, rollback', () => {
       );
       const agentModels = join(root, 'agent-models');
       writeTestModel(agentModels, 'memory', { runId: 'bundled-memory' });
+      const simulated = CliProcess.start(
+        [
+          'simulate',
+          '--hosts',
+          String(SIMULATED.length),
+          '--host-prefix',
+          'live',
+          '--speed',
+          '5',
+          '--interval',
+          '5',
+          '--profiles',
+          'idle',
+          '--model-key',
+          join(dataDir, 'keys', 'model-signing.pub'),
+          '--mqtt-port',
+          String(ports.mqtt),
+          '--data-dir',
+          join(root, 'simulated'),
+          '--log-format',
+          'json',
+        ],
+        { CLOUDSENSE_AGENT__MODELS__DIR: agentModels },
+      );
+      let simulatedExit: { code: number | null } | undefined;
       const agents = AGENTS.map((hostId) =>
         CliProcess.start(
           [
@@ -206,14 +269,18 @@ describe('model rollout: retrain, canary, fleet, rollback', () => {
           '--broker',
           brokerUrl,
         ]);
-        await waitFor('every agent serving the poor model', () =>
-          observer.serving(CHAMPION).length === AGENTS.length ? true : undefined,
-        );
-        mark('every agent serves the poor model');
+        await waitFor(
+          'every agent and simulated host serving the poor model',
+          () => (observer.serving(CHAMPION).length === FLEET.length ? true : undefined),
+          60_000,
+        ).catch((err: unknown) => {
+          throw new Error(`${String(err)}; the simulation said:\n${simulated.lines.slice(-20).join('\n')}`);
+        });
+        mark('every agent and simulated host serves the poor model');
 
         // On its own: retrain, promote, canary on one agent's own topic.
         const canaryTopic = await waitFor(
-          'a canary model on an agent’s own topic',
+          'a canary model on a host’s own topic',
           () => observer.modelTopics.find((topic) => topic.startsWith('cloudsense/v1/hosts/')),
           180_000,
         ).catch((err: unknown) => {
@@ -221,7 +288,7 @@ describe('model rollout: retrain, canary, fleet, rollback', () => {
           throw new Error(`${String(err)}; the aggregator said:\n${story.slice(-30).join('\n')}`);
         });
         const canaryHost = canaryTopic.split('/')[3]!;
-        assert.ok(AGENTS.includes(canaryHost), `the canary is a real agent, not ${canaryHost}`);
+        assert.ok(FLEET.includes(canaryHost), `the canary is a host of the fleet, not ${canaryHost}`);
         const [promotion] = await getJson<{
           promotions: Array<{ decision: string; model?: { version: string } }>;
         }>(`${api}/api/v1/models/promotions`).then((body) => body.promotions);
@@ -230,31 +297,58 @@ describe('model rollout: retrain, canary, fleet, rollback', () => {
         assert.notEqual(version, CHAMPION);
         mark(`${version} promoted; canary ${canaryHost}`);
 
-        await waitFor('the canary agent serving the new model', () =>
-          observer.serving(version).includes(canaryHost) ? true : undefined,
+        // The canary hosts as the rollout recorded them (its state is saved with the canary).
+        const canaryHosts = await waitFor('the canary hosts in the rollout state', async () => {
+          const { rollouts } = await getJson<{
+            rollouts: Array<{ key: string; stage: string; canaryHosts?: string[] }>;
+          }>(`${api}/api/v1/models/rollouts`);
+          const memory = rollouts.find((r) => r.key === 'memory' && r.stage === 'canary');
+          return memory?.canaryHosts?.length ? [...memory.canaryHosts].sort() : undefined;
+        });
+        assert.ok(
+          canaryHosts.includes(canaryHost),
+          `${canaryHost} is a canary host: ${canaryHosts.join(', ')}`,
         );
-        const others = AGENTS.filter((id) => id !== canaryHost);
-        assert.deepEqual(observer.serving(version), [canaryHost], 'only the canary has it');
+        await waitFor('the canary hosts serving the new model', () =>
+          canaryHosts.every((id) => observer.serving(version).includes(id)) ? true : undefined,
+        );
+        assert.ok(
+          canaryHosts.some((id) => SIMULATED.includes(id)),
+          `a simulated host is among the canaries (by rollout bucket): ${canaryHosts.join(', ')}`,
+        );
+        const others = FLEET.filter((id) => !canaryHosts.includes(id));
+        assert.ok(others.length > 0, `some hosts are not canaries: ${canaryHosts.join(', ')}`);
+        assert.deepEqual(observer.serving(version).sort(), canaryHosts, 'only the canary hosts have it');
         assert.deepEqual(
           others.filter((id) => observer.status.get(id)?.version === CHAMPION),
           others,
           'the rest of the fleet keeps the old model during the canary',
         );
-        mark('the canary agent serves it');
+        mark(`the canary hosts serve it: ${canaryHosts.join(', ')}`);
 
         await waitFor(
-          'every agent serving the new model',
-          () => (observer.serving(version).length === AGENTS.length ? true : undefined),
+          'every agent and simulated host serving the new model',
+          () => (observer.serving(version).length === FLEET.length ? true : undefined),
           120_000,
         );
-        mark('every agent serves it');
+        mark('every agent and simulated host serves it');
+        for (const id of SIMULATED) {
+          assert.ok(
+            observer.adopted.some((a) => a.hostId === id && a.version === version),
+            `${id} published its model.adopted event`,
+          );
+          // Saved once adopted (the status goes out first), as the signed message it came in.
+          await waitFor(`${id} keeping the new model in the simulation's data dir`, () =>
+            savedModel(id)?.includes(version) ? true : undefined,
+          );
+        }
         const { rollouts } = await getJson<{
           rollouts: Array<{ key: string; stage: string; canary?: { held: boolean } }>;
         }>(`${api}/api/v1/models/rollouts`);
         const memory = rollouts.find((r) => r.key === 'memory');
         assert.equal(memory?.stage, 'fleet');
         assert.equal(memory?.canary?.held, true);
-        for (const id of AGENTS) {
+        for (const id of FLEET) {
           const host = await getJson<{ models: Record<string, ModelRef> | null }>(
             `${api}/api/v1/hosts/${id}`,
           );
@@ -264,15 +358,17 @@ describe('model rollout: retrain, canary, fleet, rollback', () => {
         const response = await fetch(`${api}/api/v1/models/memory/rollback`, { method: 'POST' });
         assert.equal(response.status, 200, await response.text());
         await waitFor(
-          'every agent serving the old model again',
-          () => (observer.serving(CHAMPION).length === AGENTS.length ? true : undefined),
+          'every agent and simulated host serving the old model again',
+          () => (observer.serving(CHAMPION).length === FLEET.length ? true : undefined),
           60_000,
         );
         mark('rolled back everywhere');
       } finally {
         await observer.client.endAsync();
         for (const agent of agents) await agent.stop('SIGTERM');
+        simulatedExit = await simulated.stop('SIGTERM');
       }
+      assert.equal(simulatedExit?.code, 0, simulated.output);
       assert.equal((await aggregator.stop('SIGTERM')).code, 0, aggregator.output);
     },
   );
