@@ -3,8 +3,9 @@
  * started for the job and ended with it, so its memory goes back when it is
  * done and the main thread (ingest, API) is never blocked by training.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { CloudSenseError } from '../../shared/errors.js';
+import { startModuleWorker } from '../../shared/threads/module-worker.js';
 import type { DriftJob, DriftOutcome, RetrainJob, RetrainOutcome } from './retrain-job.js';
 
 export type WorkerReply =
@@ -64,33 +65,7 @@ export function startJob(
   };
 }
 
-/**
- * The worker from the compiled file, or, when running from the TypeScript
- * sources (tests, `node --import tsx`), through tsx's loader registered in
- * the thread first (the same boot as models/gbdt/worker-team.ts).
- */
+/** The retraining worker (shared/threads/module-worker.ts: the compiled file, or the source through tsx). */
 function startWorker(workerData: RetrainJob | DriftJob): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./retrain-worker.js', here), { workerData });
-  const entry = new URL('./retrain-worker.ts', here);
-  let tsx: string;
-  try {
-    tsx = import.meta.resolve('tsx/esm/api');
-  } catch {
-    return new Worker(entry, { workerData });
-  }
-  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(boot, { workerData, eval: true, execArgv: withoutTsx(process.execArgv) });
-}
-
-/** Node flags without those that load tsx (`--import tsx` and the like). */
-function withoutTsx(args: readonly string[]): string[] {
-  const loaders = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
-  const kept: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (loaders.has(arg) && args[i + 1]?.includes('tsx')) i++;
-    else if (!(arg.startsWith('-') && arg.includes('=') && arg.includes('tsx'))) kept.push(arg);
-  }
-  return kept;
+  return startModuleWorker(import.meta.url, 'retrain-worker', { workerData });
 }

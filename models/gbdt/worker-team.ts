@@ -1,4 +1,4 @@
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import {
   awaitDone,
   CONTROL,
@@ -8,6 +8,7 @@ import {
   type WorkerInit,
 } from './team-control.js';
 import type { TaskState } from './thread-tasks.js';
+import { startModuleWorker } from '../../shared/threads/module-worker.js';
 
 /**
  * A task the main thread ran alone for longer than ALONE_MS, or a wait for
@@ -190,37 +191,7 @@ export class WorkerTeam {
   }
 }
 
-/**
- * Starts training-worker.js next to this compiled module, or, running from
- * the TypeScript source (tests and benchmarks run under tsx), the .ts entry.
- * With Node 20, tsx registers its loader on the main thread only, so such a
- * worker registers it itself before importing the entry (and is not given
- * the process's tsx flags, so it does not load it twice where Node passes
- * them on).
- */
+/** A training worker (shared/threads/module-worker.ts: the compiled file, or the source through tsx). */
 function startWorker(workerData: WorkerInit, port: MessagePort): Worker {
-  const here = import.meta.url;
-  const options = { workerData, transferList: [port] };
-  if (!here.endsWith('.ts')) return new Worker(new URL('./training-worker.js', here), options);
-  const entry = new URL('./training-worker.ts', here);
-  let tsx: string;
-  try {
-    tsx = import.meta.resolve('tsx/esm/api');
-  } catch {
-    return new Worker(entry, options); // a runtime that loads .ts by itself
-  }
-  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(boot, { ...options, eval: true, execArgv: withoutTsx(process.execArgv) });
-}
-
-/** Node flags without those that load tsx (`--import tsx` and the like). */
-function withoutTsx(args: readonly string[]): string[] {
-  const loaders = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
-  const kept: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (loaders.has(arg) && args[i + 1]?.includes('tsx')) i++;
-    else if (!(arg.startsWith('-') && arg.includes('=') && arg.includes('tsx'))) kept.push(arg);
-  }
-  return kept;
+  return startModuleWorker(import.meta.url, 'training-worker', { workerData, transferList: [port] });
 }
