@@ -135,8 +135,34 @@ export class ModelRollout {
     this.signingKey = keys.signingKey;
     this.publicModelKey = keys.publicKey;
     this.states = await this.readStates();
+    await this.republish();
     for (const state of Object.values(this.states)) {
       if (state.stage === 'canary' && !state.canary) this.scheduleCanaryCheck(state);
+    }
+  }
+
+  /**
+   * Publishes again what the model topics held before a restart: a broker
+   * that keeps retained messages in memory only (the embedded one) starts
+   * empty, and a new agent would find no fleet model until the next
+   * promotion. Agents that hold the model already do not reload it (same
+   * version and SHA-256). A canary pending at the restart goes back on its
+   * hosts' topics; the fleet topic then waits for its verdict.
+   */
+  private async republish(): Promise<void> {
+    for (const state of Object.values(this.states)) {
+      const topics =
+        state.stage === 'fleet'
+          ? [modelTopic(state.key)]
+          : (state.canaryHosts ?? []).map((hostId) => hostModelTopic(hostId, state.key));
+      try {
+        for (const topic of topics) await this.publishModel(state.model, topic);
+      } catch (err) {
+        this.options.log.warn(
+          { key: state.key, version: state.version, err: errorMessage(err) },
+          'model not published again after the restart; agents keep the one they hold',
+        );
+      }
     }
   }
 

@@ -517,6 +517,30 @@ describe('model rollout: signed, canary hosts first, then the fleet', { timeout:
     ]);
   });
 
+  it('publishes the fleet model again when it starts on a broker that lost its retained messages', async () => {
+    const fresh = new EmbeddedBroker({ host: '127.0.0.1', port: 0, log });
+    await fresh.start();
+    const restarted = new ModelRollout({
+      dataDir,
+      settings: { canaryPercent: 25, canaryHold: 3_600_000 },
+      publish: (topic, payload) => fresh.publish(topic, payload, { qos: 1, retain: true }),
+      store,
+      hosts: () => hosts,
+      log,
+    });
+    const client = await connectAsync(fresh.url, { reconnectPeriod: 0 });
+    try {
+      await restarted.start();
+      const got = new Promise<Buffer>((resolve) => client.once('message', (_t, payload) => resolve(payload)));
+      await client.subscribeAsync(fleetTopic, { qos: 1 });
+      assert.equal(verify(await got).version, 'run-a', 'the model the fleet was on');
+    } finally {
+      restarted.stop();
+      await client.endAsync();
+      await fresh.stop();
+    }
+  });
+
   it('fails a canary whose host does not report the new version, clears its topic, and rolls back to all at once', async () => {
     const b = model('run-b');
     const canary = await rollout.roll(b);
