@@ -82,12 +82,13 @@ function buildLocalFleet(config: UpConfig, log: Logger) {
 const LOCAL_AGENT_TOKEN_NAME = 'cloudsense up: local agent';
 
 /**
- * The local agent's access when the aggregator asks for credentials: a
+ * The local agent's access: when the aggregator asks for credentials, a
  * broker login issued for its host id (no enrolment) and a bearer token for
- * remediation leases; with TLS, the broker's own certificate as the CA it
- * trusts unless `agent.tls.ca` names one. Unless `agent.models.publicKey` is
- * set, the aggregator's `<data dir>/keys/model-signing.pub`, so the local
- * agent takes the models the aggregator promotes.
+ * remediation leases; leases asked of the address the API really listens
+ * on; with TLS, the broker's own certificate as the CA it trusts unless
+ * `agent.tls.ca` names one. Unless `agent.models.publicKey` is set, the
+ * aggregator's `<data dir>/keys/model-signing.pub`, so the local agent takes
+ * the models the aggregator promotes.
  */
 async function localAgentAccess(
   config: UpConfig,
@@ -103,6 +104,13 @@ async function localAgentAccess(
     // Remediation leases are an operate call; one token for the local agent, replaced on each start.
     const { token } = await aggregator.credentials.replaceApiToken('operate', LOCAL_AGENT_TOKEN_NAME);
     agent = { ...agent, remediation: { ...agent.remediation, lease: { ...agent.remediation.lease, token } } };
+  }
+  if (agent.remediation.lease.url === undefined) {
+    // The address the API really listens on: right for `http.port: 0` and for https.
+    agent = {
+      ...agent,
+      remediation: { ...agent.remediation, lease: { ...agent.remediation.lease, url: aggregator.httpUrl } },
+    };
   }
   const publicKey = join(aggregator.dataDir, KEYS_DIR, PUBLIC_KEY_FILE);
   if (agent.models.publicKey === undefined && existsSync(publicKey)) {
