@@ -79,6 +79,11 @@ export async function runService<
   let heldHangup = false;
   const holdHangup = () => (heldHangup = true);
   process.on('SIGHUP', holdHangup);
+  // So must SIGTERM and SIGINT (a stop right after start): the start completes, then the clean stop runs.
+  let heldStop: NodeJS.Signals | undefined;
+  const holdStop = (signal: NodeJS.Signals) => (heldStop ??= signal);
+  process.on('SIGTERM', holdStop);
+  process.on('SIGINT', holdStop);
   let config: z.output<S>;
   try {
     config = loadConfig(spec.schema, configSources(spec.options));
@@ -115,6 +120,13 @@ export async function runService<
   }
   process.on('SIGHUP', onHangup);
   process.off('SIGHUP', holdHangup);
+  process.off('SIGTERM', holdStop);
+  process.off('SIGINT', holdStop);
+  if (heldStop) {
+    log.info({ signal: heldStop }, 'stop signal received during start-up');
+    process.kill(process.pid, heldStop);
+    return;
+  }
   if (heldHangup) onHangup();
 }
 

@@ -391,6 +391,24 @@ describe('agent daemon', { concurrency: true }, () => {
   );
 
   it(
+    'stops cleanly on a SIGTERM during start-up, after the start completes',
+    { timeout: 60_000 },
+    async () => {
+      const agentDir = tempDir('agent');
+      const configFile = join(agentDir, 'agent.yaml');
+      writeFileSync(configFile, agentYaml({ hostId: 'daemon-early', interval: 1 }));
+      const agent = startAgent(configFile, agentDir, await freePort());
+      // Inside the start (systemctl stop right after start): held, then the clean stop runs.
+      await logged(agent, 'telemetry queue opened');
+      agent.child.kill('SIGTERM');
+      const exit = await agent.exited;
+      await agent.closed;
+      assert.equal(exit.code, 0, agent.output);
+      assert.equal(logLines(agent, 'agent stopped').length, 1, agent.output);
+    },
+  );
+
+  it(
     'refuses a non-loopback agent.http.host, saying why and how to allow it',
     { timeout: 60_000 },
     async () => {
