@@ -7,9 +7,10 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { DurationSchema } from '../../shared/config/duration.js';
-import { NotFoundError, ValidationError } from '../../shared/errors.js';
+import { NotFoundError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { HostIdSchema } from '../../shared/wire/telemetry.js';
+import { parseBody } from './route-table.js';
 import { API_ROLES, EnrolmentRefusedError, type CredentialStore } from '../security/credential-store.js';
 
 /** How long an enrolment token is valid unless the request says: 1 hour. */
@@ -87,17 +88,5 @@ export function registerCredentialRoutes(app: Hono, credentials: CredentialStore
 
 /** The request's JSON body checked against `schema`; a failure is a 400 naming the field. */
 async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch (err) {
-    throw new ValidationError('the request body must be JSON', { cause: err });
-  }
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const path =
-    issue.code === 'unrecognized_keys' ? issue.keys.join(',') : issue.path.map(String).join('.') || '(body)';
-  const message = issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message;
-  throw new ValidationError(`${path}: ${message}`, { path });
+  return parseBody(schema, await c.req.text());
 }

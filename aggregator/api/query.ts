@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError } from '../../shared/errors.js';
+import { issueError } from './validation-error.js';
 
 /** Points returned by one history query unless `limit` says otherwise. */
 export const DEFAULT_POINT_LIMIT = 10_000;
@@ -35,9 +35,5 @@ export const MetricsQuerySchema = z
 export function parseQuery<S extends z.ZodType>(schema: S, params: Record<string, string>): z.output<S> {
   const result = schema.safeParse(params);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const path =
-    issue.code === 'unrecognized_keys' ? issue.keys.join(',') : issue.path.map(String).join('.') || '(query)';
-  const message = issue.code === 'unrecognized_keys' ? 'unknown query parameter' : issue.message;
-  throw new ValidationError(`${path}: ${message}`, { path });
+  throw issueError(result.error, '(query)', 'unknown query parameter');
 }

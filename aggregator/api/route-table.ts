@@ -9,6 +9,7 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { ValidationError } from '../../shared/errors.js';
+import { issueError } from './validation-error.js';
 
 export type HttpMethod = 'get' | 'post' | 'delete';
 
@@ -112,17 +113,6 @@ export function parseBody<S extends z.ZodType>(schema: S, text: string): z.outpu
   throw issueError(result.error, '(body)', 'unknown field');
 }
 
-function issueError(error: z.ZodError, whole: string, unknownMessage: string): ValidationError {
-  const issue = specificIssue(error.issues[0]!);
-  const base = issue.path.map(String).join('.');
-  const path =
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((k) => (base ? `${base}.${k}` : k)).join(',')
-      : base || whole;
-  const message = issue.code === 'unrecognized_keys' ? unknownMessage : issue.message;
-  return new ValidationError(`${path}: ${message}`, { path, cause: error });
-}
-
 /** A whole number given as a query string, within bounds. */
 export function countParam(min: number, max: number) {
   return z
@@ -130,26 +120,4 @@ export function countParam(min: number, max: number) {
     .regex(/^\d+$/, 'expected a whole number')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
-}
-
-type Issue = z.core.$ZodIssue;
-
-/**
- * For a value that matched no branch of a union (`{ features } | { rows }`,
- * `number[] | Record<name, number>`), the issue of the branch the client
- * meant: the one whose shape fits (no unknown or missing fields, no wrong
- * type at its top), with its path under the union's.
- */
-function specificIssue(issue: Issue): Issue {
-  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue;
-  const misfit = (issues: Issue[]) =>
-    issues.filter(
-      (i) =>
-        (i.path.length === 0 && (i.code === 'unrecognized_keys' || i.code === 'invalid_type')) ||
-        (i.code === 'invalid_type' && i.message.endsWith('received undefined')),
-    ).length;
-  const best = [...issue.errors].sort((a, b) => misfit(a) - misfit(b))[0]!;
-  if (best.length === 0) return issue;
-  const inner = specificIssue(best[0]!);
-  return { ...inner, path: [...issue.path, ...inner.path] } as Issue;
 }

@@ -18,7 +18,7 @@ import {
 import { LeaseRequestSchema, LeaseSchema, PlaybookNameSchema } from '../../shared/wire/remediation.js';
 import { HostIdSchema } from '../../shared/wire/telemetry.js';
 import { MetricsQuerySchema, parseQuery } from '../api/query.js';
-import type { RouteSpec } from '../api/route-table.js';
+import { parseBody, type RouteSpec } from '../api/route-table.js';
 import type { HostRegistry } from '../live/host-registry.js';
 import type { TelemetryStore } from '../storage/telemetry-store.js';
 import type { LeaseTable } from './lease-table.js';
@@ -220,21 +220,4 @@ export function remediationRoutes(options: RemediationRoutesOptions): Hono {
 
 function isRemediation(event: EventMessage): event is RemediationEvent {
   return event.type === REMEDIATION;
-}
-
-/** A JSON body parsed with a schema; failures are 400s naming the field. */
-function parseBody<S extends z.ZodType>(schema: S, text: string): z.output<S> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ValidationError('the body is not JSON', { path: '(body)' });
-  }
-  const result = schema.safeParse(json);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const path =
-    issue.code === 'unrecognized_keys' ? issue.keys.join(',') : issue.path.map(String).join('.') || '(body)';
-  const message = issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message;
-  throw new ValidationError(`${path}: ${message}`, { path });
 }
