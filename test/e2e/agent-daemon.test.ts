@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { AgentConfigSchema } from '../../agent/config.js';
-import { CliProcess, startAggregatorProcess } from '../helpers/cli-process.js';
+import { CliProcess, startAggregatorProcess, type AggregatorPorts } from '../helpers/cli-process.js';
 import { queryClosedStore } from '../helpers/duckdb.js';
 import { writeTestModel } from '../helpers/forecast-models.js';
 import { freePort, getJson, waitFor } from '../helpers/net.js';
@@ -44,11 +44,6 @@ after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Ports {
-  http: number;
-  mqtt: number;
-}
-
 interface Health {
   status: string;
   problems: string[];
@@ -57,10 +52,6 @@ interface Health {
   broker: { connected: boolean };
   queue: { lastSeq: number; confirmedSeq: number };
   models: Record<string, { source: string; runId: string }>;
-}
-
-function startAggregator(dataDir: string, ports: Ports): Promise<CliProcess> {
-  return startAggregatorProcess({ dataDir, ports });
 }
 
 /** An agent configuration file: what the tests change between reloads. */
@@ -123,14 +114,14 @@ async function logged(
 }
 
 /** The aggregator's live view of a host's newest sequence number (null before the first). */
-async function liveSeq(ports: Ports, hostId: string): Promise<number | null> {
+async function liveSeq(ports: AggregatorPorts, hostId: string): Promise<number | null> {
   const res = await fetch(`http://127.0.0.1:${ports.http}/api/v1/hosts/${hostId}`);
   if (res.status === 404) return null;
   return ((await res.json()) as { lastSeq: number | null }).lastSeq;
 }
 
 async function waitForSeq(
-  ports: Ports,
+  ports: AggregatorPorts,
   hostId: string,
   atLeast: number,
   timeoutMs = 40_000,
@@ -214,7 +205,7 @@ describe('agent daemon', { concurrency: true }, () => {
       const httpPort = await freePort();
       const configFile = join(agentDir, 'agent.yaml');
       writeFileSync(configFile, agentYaml({ hostId, interval: 1, modelsDir, httpPort }));
-      const aggregator = await startAggregator(storeDir, ports);
+      const aggregator = await startAggregatorProcess({ dataDir: storeDir, ports: ports });
       const agent = startAgent(configFile, agentDir, ports.mqtt);
       const endpoint = `http://127.0.0.1:${httpPort}`;
 

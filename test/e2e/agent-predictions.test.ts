@@ -19,7 +19,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { BUNDLED_MODELS_DIR } from '../../shared/inference/model-files.js';
 import { EventMessageSchema, type EventMessage } from '../../shared/wire/events.js';
 import { PredictionsMessageSchema, type PredictionsMessage } from '../../shared/wire/predictions.js';
-import { CliProcess, startAggregatorProcess } from '../helpers/cli-process.js';
+import { CliProcess, startAggregatorProcess, startAgentProcess } from '../helpers/cli-process.js';
 import { queryClosedStore } from '../helpers/duckdb.js';
 import { HIGH_PROBABILITY, writeTestModel } from '../helpers/forecast-models.js';
 import { freePort, waitFor } from '../helpers/net.js';
@@ -119,22 +119,7 @@ describe('agent inference', () => {
       });
       await observer.subscribeAsync(`cloudsense/v1/hosts/${hostId}/+`, { qos: 1 });
 
-      const agent = CliProcess.start(
-        [
-          'agent',
-          '--host-id',
-          hostId,
-          '--interval',
-          '1',
-          '--mqtt-port',
-          String(ports.mqtt),
-          '--data-dir',
-          agentDir,
-          '--log-format',
-          'json',
-        ],
-        modelsEnv,
-      );
+      const agent = startAgentProcess({ hostId, mqttPort: ports.mqtt, dataDir: agentDir, env: modelsEnv });
       try {
         const loaded = JSON.parse(await agent.waitForLine(/"msg":"forecast models loaded"/)) as {
           kinds: string[];

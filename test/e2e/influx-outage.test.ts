@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { AckMessageSchema } from '../../shared/wire/telemetry.js';
 import { hostTopic } from '../../shared/wire/topics.js';
-import { CliProcess } from '../helpers/cli-process.js';
+import { CliProcess, startAgentProcess } from '../helpers/cli-process.js';
 import { Influxd } from '../helpers/influxd.js';
 import { freePort, getJson, waitFor } from '../helpers/net.js';
 import { INFLUXD, requireTool } from '../helpers/require-tool.js';
@@ -117,19 +117,7 @@ describe('InfluxDB outage', () => {
 
       const acks = await AckWatcher.start(ports.mqtt, hostId);
       cleanups.push(() => acks.stop());
-      const agent = CliProcess.start([
-        'agent',
-        '--host-id',
-        hostId,
-        '--interval',
-        '1',
-        '--mqtt-port',
-        String(ports.mqtt),
-        '--data-dir',
-        tempDir('agent'),
-        '--log-format',
-        'json',
-      ]);
+      const agent = startAgentProcess({ hostId, mqttPort: ports.mqtt, dataDir: tempDir('agent') });
       await waitFor('the first acknowledgements', () => (acks.highest >= 3 ? true : undefined), 60_000);
 
       await influxd.stop('SIGKILL');

@@ -36,7 +36,7 @@ import { EventMessageSchema } from '../../shared/wire/events.js';
 import { PredictionsMessageSchema } from '../../shared/wire/predictions.js';
 import type { ModelRef } from '../../shared/wire/model-ref.js';
 import { StatusMessageSchema } from '../../shared/wire/telemetry.js';
-import { CliProcess, startAggregatorProcess } from '../helpers/cli-process.js';
+import { CliProcess, startAggregatorProcess, startAgentProcess } from '../helpers/cli-process.js';
 import { writeTestModel } from '../helpers/forecast-models.js';
 import { freePort, getJson, waitFor } from '../helpers/net.js';
 
@@ -233,25 +233,15 @@ describe('model rollout: retrain, canary, fleet, rollback', () => {
       );
       let simulatedExit: { code: number | null } | undefined;
       const agents = AGENTS.map((hostId) =>
-        CliProcess.start(
-          [
-            'agent',
-            '--host-id',
-            hostId,
-            '--interval',
-            '1',
-            '--mqtt-port',
-            String(ports.mqtt),
-            '--data-dir',
-            join(root, hostId),
-            '--log-format',
-            'json',
-          ],
-          {
+        startAgentProcess({
+          hostId,
+          mqttPort: ports.mqtt,
+          dataDir: join(root, hostId),
+          env: {
             CLOUDSENSE_AGENT__MODELS__DIR: agentModels,
             CLOUDSENSE_AGENT__MODELS__PUBLIC_KEY: join(dataDir, 'keys', 'model-signing.pub'),
           },
-        ),
+        }),
       );
       try {
         // Every agent serves the poor model, as the fleet had it before the retrain.

@@ -20,7 +20,7 @@ import { EventMessageSchema, type EventMessage } from '../../shared/wire/events.
 import { PredictionsMessageSchema, type PredictionsMessage } from '../../shared/wire/predictions.js';
 import { StatusMessageSchema, type StatusMessage } from '../../shared/wire/telemetry.js';
 import { modelTopic } from '../../shared/wire/topics.js';
-import { CliProcess, startAggregatorProcess } from '../helpers/cli-process.js';
+import { CliProcess, startAggregatorProcess, startAgentProcess } from '../helpers/cli-process.js';
 import { queryClosedStore } from '../helpers/duckdb.js';
 import { writeTestModel } from '../helpers/forecast-models.js';
 import { freePort, waitFor } from '../helpers/net.js';
@@ -72,25 +72,15 @@ class HostObserver {
 }
 
 function startAgent(mqttPort: number): CliProcess {
-  return CliProcess.start(
-    [
-      'agent',
-      '--host-id',
-      HOST,
-      '--interval',
-      '1',
-      '--mqtt-port',
-      String(mqttPort),
-      '--data-dir',
-      agentDir,
-      '--log-format',
-      'json',
-    ],
-    {
+  return startAgentProcess({
+    hostId: HOST,
+    mqttPort: mqttPort,
+    dataDir: agentDir,
+    env: {
       CLOUDSENSE_AGENT__MODELS__DIR: modelDir,
       CLOUDSENSE_AGENT__MODELS__PUBLIC_KEY: join(keysDir, 'model-signing.pub'),
     },
-  );
+  });
 }
 
 describe('signed model updates', () => {

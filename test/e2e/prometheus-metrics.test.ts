@@ -18,7 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { DEFAULT_EXHAUSTION } from '../../shared/resources/exhaustion.js';
-import { CliProcess } from '../helpers/cli-process.js';
+import { CliProcess, startAgentProcess } from '../helpers/cli-process.js';
 import {
   HIGH_PROBABILITY,
   LOW_PROBABILITY,
@@ -83,22 +83,13 @@ before(async () => {
     },
   );
   await aggregator.waitForLine(/aggregator ready/, 60_000);
-  agent = CliProcess.start(
-    [
-      'agent',
-      '--host-id',
-      HOST,
-      '--interval',
-      '2',
-      '--mqtt-port',
-      String(ports.mqtt),
-      '--data-dir',
-      join(root, 'agent'),
-      '--log-format',
-      'json',
-    ],
-    { CLOUDSENSE_AGENT__MODELS__DIR: models },
-  );
+  agent = startAgentProcess({
+    hostId: HOST,
+    mqttPort: ports.mqtt,
+    dataDir: join(root, 'agent'),
+    interval: 2,
+    env: { CLOUDSENSE_AGENT__MODELS__DIR: models },
+  });
   scrape = await waitFor(
     'memory’s alert, its event stored, and a filesystem forecast on /metrics',
     async () => {

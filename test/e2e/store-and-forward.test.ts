@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CliProcess, startAggregatorProcess } from '../helpers/cli-process.js';
+import {
+  CliProcess,
+  startAggregatorProcess,
+  startAgentProcess,
+  type AggregatorPorts,
+} from '../helpers/cli-process.js';
 import { queryClosedStore } from '../helpers/duckdb.js';
 import { freePort, getJson, waitFor } from '../helpers/net.js';
 
@@ -21,31 +26,6 @@ after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Ports {
-  http: number;
-  mqtt: number;
-}
-
-function startAggregator(dataDir: string, ports: Ports): Promise<CliProcess> {
-  return startAggregatorProcess({ dataDir, ports });
-}
-
-function startAgent(hostId: string, dataDir: string, ports: Ports): CliProcess {
-  return CliProcess.start([
-    'agent',
-    '--host-id',
-    hostId,
-    '--interval',
-    '1',
-    '--mqtt-port',
-    String(ports.mqtt),
-    '--data-dir',
-    dataDir,
-    '--log-format',
-    'json',
-  ]);
-}
-
 /** The fields of the first JSON log line whose message is `msg`. */
 async function logLine(proc: CliProcess, msg: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
   const line = await proc.waitForLine(new RegExp(`"msg":"${msg}"`), timeoutMs);
@@ -53,7 +33,7 @@ async function logLine(proc: CliProcess, msg: string, timeoutMs = 30_000): Promi
 }
 
 /** The aggregator's live view of a host's newest sequence number (null before the first). */
-async function liveSeq(ports: Ports, hostId: string): Promise<number | null> {
+async function liveSeq(ports: AggregatorPorts, hostId: string): Promise<number | null> {
   const res = await fetch(`http://127.0.0.1:${ports.http}/api/v1/hosts/${hostId}`);
   if (res.status === 404) return null;
   return (await getJson<{ lastSeq: number | null }>(`http://127.0.0.1:${ports.http}/api/v1/hosts/${hostId}`))
@@ -61,7 +41,7 @@ async function liveSeq(ports: Ports, hostId: string): Promise<number | null> {
 }
 
 async function waitForSeq(
-  ports: Ports,
+  ports: AggregatorPorts,
   hostId: string,
   atLeast: number,
   timeoutMs = 30_000,
@@ -131,8 +111,8 @@ describe('store and forward', { concurrency: true }, () => {
       const storeDir = tempDir('aggregator');
       const agentDir = tempDir('agent');
       const ports = { http: await freePort(), mqtt: await freePort() };
-      let aggregator = await startAggregator(storeDir, ports);
-      const agent = startAgent(hostId, agentDir, ports);
+      let aggregator = await startAggregatorProcess({ dataDir: storeDir, ports: ports });
+      const agent = startAgentProcess({ hostId: hostId, mqttPort: ports.mqtt, dataDir: agentDir });
       const beforeKill = await waitForSeq(ports, hostId, 3);
 
       assert.equal((await aggregator.stop('SIGKILL')).signal, 'SIGKILL');
@@ -140,7 +120,7 @@ describe('store and forward', { concurrency: true }, () => {
       await new Promise((r) => setTimeout(r, OUTAGE_MS));
       assert.equal(agent.child.exitCode, null, 'the agent rides out the outage');
 
-      aggregator = await startAggregator(storeDir, ports);
+      aggregator = await startAggregatorProcess({ dataDir: storeDir, ports: ports });
       // About one message a second was queued during the outage; wait until the replay has caught up.
       await waitForSeq(ports, hostId, beforeKill + OUTAGE_MS / 1000, 40_000);
       const metrics = await (await fetch(`http://127.0.0.1:${ports.http}/metrics`)).text();
@@ -164,15 +144,15 @@ describe('store and forward', { concurrency: true }, () => {
       const storeDir = tempDir('aggregator');
       const agentDir = tempDir('agent');
       const ports = { http: await freePort(), mqtt: await freePort() };
-      const aggregator = await startAggregator(storeDir, ports);
-      const first = startAgent(hostId, agentDir, ports);
+      const aggregator = await startAggregatorProcess({ dataDir: storeDir, ports: ports });
+      const first = startAgentProcess({ hostId: hostId, mqttPort: ports.mqtt, dataDir: agentDir });
       await waitForSeq(ports, hostId, 5);
       assert.equal((await first.stop('SIGKILL')).signal, 'SIGKILL');
       // Whatever was in flight lands within a moment; the store's view is then final.
       await new Promise((r) => setTimeout(r, 1500));
       const storedBefore = (await liveSeq(ports, hostId))!;
 
-      const second = startAgent(hostId, agentDir, ports);
+      const second = startAgentProcess({ hostId: hostId, mqttPort: ports.mqtt, dataDir: agentDir });
       const opened = await logLine(second, 'telemetry queue opened');
       assert.equal(opened.corrupt, 0, 'the queue reopens without damage');
       const nextSeq = opened.nextSeq as number;

@@ -127,3 +127,33 @@ export async function startAggregatorProcess(options: {
   await proc.waitForLine(/aggregator ready/, options.readyTimeoutMs);
   return proc;
 }
+
+/**
+ * `cloudsense agent` for `hostId`, publishing to the broker on loopback
+ * `mqttPort` every `interval` seconds, with JSON logs and its queue in
+ * `dataDir`, plus any `env` of the test.
+ */
+export function startAgentProcess(options: {
+  hostId: string;
+  mqttPort: number;
+  dataDir: string;
+  interval?: number;
+  env?: NodeJS.ProcessEnv;
+}): CliProcess {
+  return CliProcess.start(
+    [
+      'agent',
+      '--host-id',
+      options.hostId,
+      '--interval',
+      String(options.interval ?? 1),
+      '--mqtt-port',
+      String(options.mqttPort),
+      '--data-dir',
+      options.dataDir,
+      '--log-format',
+      'json',
+    ],
+    options.env,
+  );
+}
