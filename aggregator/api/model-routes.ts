@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { NotFoundError, errorMessage } from '../../shared/errors.js';
 import { FEATURE_SCHEMA } from '../../shared/features/schema.js';
 import { readOnnxMetadata } from '../../shared/inference/onnx-metadata.js';
-import { DEFAULT_OPERATING_THRESHOLD_FALLBACK } from '../../shared/inference/onnx-scorer.js';
+import { DEFAULT_OPERATING_THRESHOLD_FALLBACK } from '../../shared/inference/onnx-contract.js';
 import type { Logger } from '../../shared/log.js';
 import { RESOURCE_KINDS } from '../../shared/resources/resource-id.js';
 import { catalogKey } from '../registry/model-catalog.js';

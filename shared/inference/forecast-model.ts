@@ -1,19 +1,20 @@
 /**
- * An exhaustion forecast model ready to score: an OnnxScorer whose model was
+ * An exhaustion forecast model ready to score: a Scorer whose model was
  * trained on this build's feature schema, with its operating threshold. The
  * agent, `cloudsense predict` and `cloudsense evaluate` load models through
  * here, so a model built for other features is refused in one place.
  */
 import { ValidationError } from '../errors.js';
 import { FEATURE_SCHEMA } from '../features/schema.js';
-import { DEFAULT_OPERATING_THRESHOLD_FALLBACK, OnnxScorer, type OnnxScorerOptions } from './onnx-scorer.js';
+import { DEFAULT_OPERATING_THRESHOLD_FALLBACK } from './onnx-contract.js';
+import { loadScorer, type Scorer, type ScorerOptions } from './scorer.js';
 
-/** Rows per onnxruntime call when scoring many: large enough to amortise the call, small enough for memory. */
+/** Rows per scoring call when scoring many: large enough to amortise the call, small enough for memory. */
 export const SCORE_CHUNK_ROWS = 16_384;
 
 export class ForecastModel {
   private constructor(
-    readonly scorer: OnnxScorer,
+    readonly scorer: Scorer,
     /** Alert when probability >= this. */
     readonly operatingThreshold: number,
   ) {}
@@ -23,8 +24,8 @@ export class ForecastModel {
   }
 
   /** Loads a model (bytes or path) and checks it is a forecast for this build's features. */
-  static async load(model: Uint8Array | string, options: OnnxScorerOptions = {}): Promise<ForecastModel> {
-    const scorer = await OnnxScorer.load(model, options);
+  static async load(model: Uint8Array | string, options: ScorerOptions = {}): Promise<ForecastModel> {
+    const scorer = await loadScorer(model, options);
     const m = scorer.metadata;
     const problem =
       m.objective !== 'binary'
@@ -65,22 +66,25 @@ export class ForecastModel {
  * separately fitted quantiles cross.
  */
 export class TimeToExhaustionBand {
-  private constructor(private readonly scorers: readonly [OnnxScorer, OnnxScorer, OnnxScorer]) {}
+  private constructor(private readonly scorers: readonly [Scorer, Scorer, Scorer]) {}
 
   /** Loads the three models, each from its file path or its bytes. */
-  static async load(models: {
-    p10: string | Uint8Array;
-    p50: string | Uint8Array;
-    p90: string | Uint8Array;
-  }): Promise<TimeToExhaustionBand> {
-    const loaded: OnnxScorer[] = [];
+  static async load(
+    models: {
+      p10: string | Uint8Array;
+      p50: string | Uint8Array;
+      p90: string | Uint8Array;
+    },
+    options: ScorerOptions = {},
+  ): Promise<TimeToExhaustionBand> {
+    const loaded: Scorer[] = [];
     try {
       for (const [q, model] of [
         ['p10', models.p10],
         ['p50', models.p50],
         ['p90', models.p90],
       ] as const) {
-        const scorer = await OnnxScorer.load(model);
+        const scorer = await loadScorer(model, options);
         loaded.push(scorer);
         if (
           scorer.metadata.objective !== 'quantile' ||
@@ -94,7 +98,7 @@ export class TimeToExhaustionBand {
       await Promise.all(loaded.map((s) => s.release()));
       throw err;
     }
-    return new TimeToExhaustionBand(loaded as [OnnxScorer, OnnxScorer, OnnxScorer]);
+    return new TimeToExhaustionBand(loaded as [Scorer, Scorer, Scorer]);
   }
 
   /** Seconds: row r's band is out[3r], out[3r + 1], out[3r + 2]. */

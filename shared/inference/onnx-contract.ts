@@ -25,6 +25,9 @@ export const PREDICTION_OUTPUT: Readonly<Record<ModelObjective, string>> = {
   quantile: 'value',
 };
 
+/** Operating threshold of a forecast model that does not record one. */
+export const DEFAULT_OPERATING_THRESHOLD_FALLBACK = 0.5;
+
 /** Symbolic name of the batch dimension. */
 export const BATCH_DIM = 'N';
 

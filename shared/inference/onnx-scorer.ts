@@ -1,7 +1,7 @@
 /**
- * Scores feature rows with a CloudSense ONNX model through onnxruntime-node.
- * The rest of the code (agent and aggregator) talks to this class, never to
- * onnxruntime directly, so the runtime can be swapped or tuned in one place.
+ * The `onnxruntime` scoring engine (see scorer.ts): scores feature rows with
+ * a CloudSense ONNX model through onnxruntime-node. Nothing else in the code
+ * talks to onnxruntime, so the runtime is tuned in one place.
  *
  * Session settings, and what measuring them on a 200-tree depth-6 model
  * showed (2-core machine, see test/bench/score.bench.ts):
@@ -20,27 +20,19 @@
  *   kernels), each further model 1-3 MiB for the bundled models
  *   (`npm run bench:agent:memory`, docs/benchmarks.md).
  */
-import { readFile } from 'node:fs/promises';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { CloudSenseError, NotFoundError, ValidationError, errorMessage } from '../errors.js';
+import { CloudSenseError, ValidationError, errorMessage } from '../errors.js';
 import { PREDICTION_OUTPUT } from './onnx-contract.js';
 import { readOnnxMetadata, type OnnxModelMetadata } from './onnx-metadata.js';
-
-export type { OnnxModelMetadata } from './onnx-metadata.js';
+import { checkScoreArguments, type Scorer, type ScorerOptions } from './scorer.js';
 
 export const DEFAULT_INTRA_OP_THREADS = 1;
-/** Operating threshold of a forecast model that does not record one. */
-export const DEFAULT_OPERATING_THRESHOLD_FALLBACK = 0.5;
 export const DEFAULT_INTER_OP_THREADS = 1;
 
-export interface OnnxScorerOptions {
-  /** Threads one `score` call may use (onnxruntime's intra-op pool); 0 means one per core. Default 1. */
-  intraOpNumThreads?: number;
-  /** Threads for running independent graph nodes at once; the graph is a chain, so 1 is enough. Default 1. */
-  interOpNumThreads?: number;
-}
+export type OnnxScorerOptions = Pick<ScorerOptions, 'intraOpNumThreads' | 'interOpNumThreads'>;
 
-export class OnnxScorer {
+export class OnnxScorer implements Scorer {
+  readonly engine = 'onnxruntime' as const;
   /** Name of the float32 [N, F] input. */
   readonly inputName: string;
   /** Name of the output `score` returns: `probability` for binary models, `value` otherwise. */
@@ -58,9 +50,8 @@ export class OnnxScorer {
     this.featureCount = metadata.featureNames.length;
   }
 
-  /** Loads a model from its bytes or a file path; rejects models without CloudSense metadata. */
-  static async load(model: Uint8Array | string, options: OnnxScorerOptions = {}): Promise<OnnxScorer> {
-    const bytes = typeof model === 'string' ? await readModelFile(model) : model;
+  /** Loads a model from its bytes; rejects models without CloudSense metadata. Use `loadScorer`. */
+  static async load(bytes: Uint8Array, options: OnnxScorerOptions = {}): Promise<OnnxScorer> {
     const metadata = readOnnxMetadata(bytes);
     let session: InferenceSession;
     try {
@@ -77,28 +68,8 @@ export class OnnxScorer {
     return new OnnxScorer(session, metadata);
   }
 
-  /**
-   * Scores `nRows` rows laid out row-major in `rows` (row r, feature f at
-   * `rows[r * featureCount + f]`; NaN marks a missing value). Resolves with
-   * one float32 prediction per row.
-   */
   async score(rows: Float32Array, nRows: number): Promise<Float32Array> {
-    if (this.released) {
-      throw new CloudSenseError('SCORER_RELEASED', 'score() called after release()', { permanent: true });
-    }
-    if (!Number.isSafeInteger(nRows) || nRows < 0) {
-      throw new ValidationError(`nRows must be a non-negative integer, got ${nRows}`, { path: 'nRows' });
-    }
-    if (!(rows instanceof Float32Array)) {
-      throw new ValidationError('rows must be a Float32Array', { path: 'rows' });
-    }
-    const expected = nRows * this.featureCount;
-    if (rows.length !== expected) {
-      throw new ValidationError(
-        `rows has ${rows.length} values, expected nRows × features = ${nRows} × ${this.featureCount} = ${expected}`,
-        { path: 'rows' },
-      );
-    }
+    checkScoreArguments(this.released, rows, nRows, this.featureCount);
     if (nRows === 0) return new Float32Array(0);
 
     const input = new Tensor('float32', rows, [nRows, this.featureCount]);
@@ -151,17 +122,6 @@ function threads(name: keyof OnnxScorerOptions, value: number): number {
     throw new ValidationError(`${name} must be an integer 0..256, got ${value}`, { path: name });
   }
   return value;
-}
-
-async function readModelFile(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`no model file at ${path}`);
-    throw new CloudSenseError('MODEL_UNREADABLE', `cannot read model file ${path}: ${errorMessage(err)}`, {
-      cause: err,
-    });
-  }
 }
 
 /** The session's graph must take float32 [N, F] and produce the prediction the metadata promises. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { RunRecordSchema } from '../../models/tracking/index.js';
 import { SeededRandom } from '../../models/random.js';
-import { OnnxScorer } from '../../shared/inference/onnx-scorer.js';
+import { loadScorer } from '../../shared/inference/scorer.js';
 import { CliProcess } from '../helpers/cli-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cloudsense-fit-'));
@@ -64,7 +64,7 @@ describe('cloudsense model fit', () => {
     assert.deepEqual(record.artifacts.map((a) => a.name).sort(), ['importance.json', 'model.onnx']);
     assert.ok(record.metricHistory['valid_binary_logloss']!.length === 60, 'validation curve per round');
 
-    const scorer = await OnnxScorer.load(out);
+    const scorer = await loadScorer(out);
     try {
       assert.deepEqual(scorer.metadata.featureNames, ['load', 'trend', 'noise']);
       assert.equal(scorer.metadata.trainingRunId, record.runId);
