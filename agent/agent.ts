@@ -175,7 +175,12 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
    */
   async function startInference(): Promise<void> {
     const { dir, configured } = modelsDirOf(config.agent.models);
-    const loaded = await loadModelDir(dir, { configured, source: 'bundled', log: inferenceLog });
+    const loaded = await loadModelDir(dir, {
+      configured,
+      source: 'bundled',
+      log: inferenceLog,
+      engine: modelsSection.engine,
+    });
     for (const [kind, model] of loaded) await models.setModel(kind, model);
     const fleet = await startModelUpdates();
     inferenceLog.info(
@@ -227,6 +232,7 @@ export function createAgent(config: AgentConfig, log: Logger): Agent {
       },
       onModelsChanged: () => publisher.setModels(models.refs()),
       log: modelLog,
+      engine: modelsSection.engine,
     });
     return updater.restore();
   }

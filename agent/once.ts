@@ -54,7 +54,8 @@ export async function forecastOnce(
   const models = new ModelSet();
   try {
     const { dir, configured } = modelsDirOf(config.agent.models);
-    const loaded = await loadModelDir(dir, { configured, source: 'bundled', log });
+    const { engine } = config.agent.models;
+    const loaded = await loadModelDir(dir, { configured, source: 'bundled', log, engine });
     for (const [kind, model] of loaded) await models.setModel(kind, model);
     // The fleet models the daemon adopted serve here too, so this shows what the daemon scores with.
     const { updates, publicKey } = config.agent.models;
@@ -65,6 +66,7 @@ export async function forecastOnce(
         exhaustion: config.exhaustion,
         models,
         log,
+        engine,
       });
     }
     const collector = new HostMetricsCollector({ collect: config.agent.collect, log });

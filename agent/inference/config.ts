@@ -1,9 +1,12 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { bundledModelsDir } from '../../shared/inference/model-files.js';
+import { SCORING_ENGINES, type ScoringEngine } from '../../shared/inference/scorer.js';
 
 /** Model updates are taken by default (once a public key is configured). */
 export const DEFAULT_MODEL_UPDATES = true;
+/** The engine the agent scores with: see `engine` below. */
+export const DEFAULT_AGENT_SCORING_ENGINE: ScoringEngine = 'trees';
 
 export const ModelsSectionSchema = z
   .object({
@@ -27,6 +30,13 @@ export const ModelsSectionSchema = z
      * `cloudsense/v1/models/…`). Default true; they need `publicKey` too.
      */
     updates: z.boolean().default(DEFAULT_MODEL_UPDATES),
+    /**
+     * What runs the models: `onnxruntime` (ONNX Runtime's native library)
+     * or `trees` (the model file's tree ensemble walked in the agent's own
+     * code: the same scores to float32 rounding, no native library, about
+     * 40 MiB less RSS). Models are ONNX either way; see docs/agent.md.
+     */
+    engine: z.enum(SCORING_ENGINES).default(DEFAULT_AGENT_SCORING_ENGINE),
   })
   .strict()
   .prefault({});

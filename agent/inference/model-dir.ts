@@ -17,6 +17,7 @@ import {
   parseResourceId,
 } from '../../shared/resources/resource-id.js';
 import type { ModelSource } from '../../shared/wire/predictions.js';
+import type { ScoringEngine } from '../../shared/inference/scorer.js';
 import type { ServingModel } from './model-set.js';
 import { OnDemandBand } from './on-demand-band.js';
 
@@ -26,7 +27,7 @@ import { OnDemandBand } from './on-demand-band.js';
  */
 export async function loadModelDir(
   dir: string | undefined,
-  options: { configured: boolean; source: ModelSource; log: Logger },
+  options: { configured: boolean; source: ModelSource; log: Logger; engine?: ScoringEngine | undefined },
 ): Promise<Map<ResourceKind, ServingModel>> {
   const { log } = options;
   const loaded = new Map<ResourceKind, ServingModel>();
@@ -41,7 +42,10 @@ export async function loadModelDir(
     const files = modelFilesIn(dir, kind);
     if (!files) continue;
     try {
-      loaded.set(kind, await loadServingModel(kind, files, options.source, undefined, log));
+      loaded.set(
+        kind,
+        await loadServingModel(kind, files, { source: options.source, log, engine: options.engine }),
+      );
     } catch (err) {
       log.error(
         { kind, path: files.model, err: errorMessage(err) },
@@ -61,18 +65,23 @@ export interface ModelSources {
 /**
  * One kind's model and, when its files are there, its time-to-exhaustion
  * band: checked now, its sessions created when a forecast first needs it
- * (a band onnxruntime then fails to load is reported on `log`). `version`
+ * (a band that then fails to load is reported on `log`). `version`
  * overrides the model's own version label (a signed model update carries
- * the one the aggregator signed).
+ * the one the aggregator signed); `engine` runs the models (default
+ * onnxruntime).
  */
 export async function loadServingModel(
   kind: ResourceKind,
   files: ModelFiles | ModelSources,
-  source: ModelSource,
-  version?: string,
-  log?: Logger,
+  options: {
+    source: ModelSource;
+    version?: string | undefined;
+    log?: Logger | undefined;
+    engine?: ScoringEngine | undefined;
+  },
 ): Promise<ServingModel> {
-  const forecast = await ForecastModel.load(files.model);
+  const { source, version, log, engine } = options;
+  const forecast = await ForecastModel.load(files.model, { engine });
   const trainedFor = forecast.metadata.resource;
   if (trainedFor !== undefined && kindOf(trainedFor) !== kind) {
     await forecast.release();
@@ -80,7 +89,7 @@ export async function loadServingModel(
   }
   let band: OnDemandBand | undefined;
   try {
-    if (files.band) band = await OnDemandBand.check(files.band, { log: log?.child({ kind }) });
+    if (files.band) band = await OnDemandBand.check(files.band, { log: log?.child({ kind }), engine });
   } catch (err) {
     await forecast.release();
     throw new Error(`time-to-exhaustion band: ${errorMessage(err)}`, { cause: err });

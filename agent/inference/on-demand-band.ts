@@ -17,6 +17,7 @@ import { CloudSenseError, ValidationError, errorMessage } from '../../shared/err
 import { FEATURE_SCHEMA } from '../../shared/features/schema.js';
 import { TimeToExhaustionBand } from '../../shared/inference/forecast-model.js';
 import { readOnnxMetadata } from '../../shared/inference/onnx-metadata.js';
+import type { ScoringEngine } from '../../shared/inference/scorer.js';
 import type { Logger } from '../../shared/log.js';
 
 /** Release the sessions after this long without a scoring, ms: 15 minutes, many cycles of an alert apart. */
@@ -49,6 +50,7 @@ export class OnDemandBand implements BandScorer {
     private readonly sources: BandSources,
     private readonly log: Logger | undefined,
     private readonly idleMs: number,
+    private readonly engine: ScoringEngine | undefined,
   ) {}
 
   /**
@@ -57,7 +59,7 @@ export class OnDemandBand implements BandScorer {
    */
   static async check(
     sources: BandSources,
-    options: { log?: Logger | undefined; idleMs?: number } = {},
+    options: { log?: Logger | undefined; idleMs?: number; engine?: ScoringEngine | undefined } = {},
   ): Promise<OnDemandBand> {
     for (const q of ['p10', 'p50', 'p90'] as const) {
       const source = sources[q];
@@ -67,7 +69,7 @@ export class OnDemandBand implements BandScorer {
         throw new ValidationError(`${what} is not a time-to-exhaustion quantile model for this version`);
       }
     }
-    return new OnDemandBand(sources, options.log, options.idleMs ?? BAND_IDLE_RELEASE_MS);
+    return new OnDemandBand(sources, options.log, options.idleMs ?? BAND_IDLE_RELEASE_MS, options.engine);
   }
 
   /** True while the sessions are loaded (or loading). */
@@ -104,7 +106,7 @@ export class OnDemandBand implements BandScorer {
 
   private async load(): Promise<TimeToExhaustionBand | undefined> {
     try {
-      return await TimeToExhaustionBand.load(this.sources);
+      return await TimeToExhaustionBand.load(this.sources, { engine: this.engine });
     } catch (err) {
       this.failed = true;
       this.log?.error(

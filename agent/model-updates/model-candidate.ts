@@ -6,6 +6,7 @@
  * test. Used for updates off the broker and for the copies saved in the
  * data dir alike.
  */
+import type { ScoringEngine } from '../../shared/inference/scorer.js';
 import { errorMessage } from '../../shared/errors.js';
 import { FEATURE_SCHEMA } from '../../shared/features/index.js';
 import { readOnnxMetadata } from '../../shared/inference/onnx-metadata.js';
@@ -33,9 +34,11 @@ export interface CandidateOptions {
   key?: string | undefined;
   publicKey: VerifyKey;
   exhaustion: ExhaustionConfig;
+  /** The engine the model will serve with, and is loaded and smoke-tested with. Default onnxruntime. */
+  engine?: ScoringEngine | undefined;
 }
 
-/** Verifies the message; only a message that passed the signature and hash checks is handed to onnxruntime. */
+/** Verifies the message; only a message that passed the signature and hash checks is handed to a scoring engine. */
 export function verifyCandidate(payload: Uint8Array, options: CandidateOptions) {
   return verifyModelMessage(payload, {
     key: options.key,
@@ -47,8 +50,9 @@ export function verifyCandidate(payload: Uint8Array, options: CandidateOptions) 
 /** Loads a verified model and smoke-tests it; the caller owns the returned model. */
 export async function loadCandidate(
   verified: VerifiedModel,
-  exhaustion: ExhaustionConfig,
+  options: Pick<CandidateOptions, 'exhaustion' | 'engine'>,
 ): Promise<CandidateVerdict> {
+  const { exhaustion, engine } = options;
   const { manifest, artifacts, key } = verified;
   const claimed = { version: manifest.version, sha256: manifest.sha256 };
   const fail = (reason: ModelRejectReason, detail: string): CandidateVerdict => ({
@@ -76,8 +80,7 @@ export async function loadCandidate(
     serving = await loadServingModel(
       manifest.kind,
       { model: artifacts.onnx, band: artifacts.band },
-      'fleet',
-      manifest.version,
+      { source: 'fleet', version: manifest.version, engine },
     );
   } catch (err) {
     return fail('load', errorMessage(err));
@@ -102,5 +105,5 @@ export async function prepareCandidate(
 ): Promise<CandidateVerdict> {
   const verdict = verifyCandidate(payload, options);
   if (!verdict.ok) return verdict;
-  return loadCandidate(verdict.model, options.exhaustion);
+  return loadCandidate(verdict.model, options);
 }

@@ -31,6 +31,7 @@
  * Every decision is an event handed to `emit` (the agent's disk queue).
  * Messages are handled one at a time, in arrival order.
  */
+import type { ScoringEngine } from '../../shared/inference/scorer.js';
 import { errorMessage } from '../../shared/errors.js';
 import { RateLimitedLog, type Logger } from '../../shared/log.js';
 import type { ExhaustionConfig } from '../../shared/resources/exhaustion.js';
@@ -63,6 +64,8 @@ export interface ModelUpdaterOptions {
   onModelsChanged?: () => void;
   log: Logger;
   probationCycles?: number;
+  /** The engine adopted models serve with. Default onnxruntime. */
+  engine?: ScoringEngine | undefined;
 }
 
 /** The last message on one of a key's topics. */
@@ -276,7 +279,7 @@ export class ModelUpdater {
       );
       return refuse();
     }
-    const loaded = await loadCandidate(verified, exhaustion);
+    const loaded = await loadCandidate(verified, { exhaustion, engine: this.options.engine });
     if (!loaded.ok) {
       await this.reject(key, loaded);
       return refuse();

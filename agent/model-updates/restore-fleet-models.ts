@@ -1,4 +1,5 @@
 import type { Logger } from '../../shared/log.js';
+import type { ScoringEngine } from '../../shared/inference/scorer.js';
 import type { ExhaustionConfig } from '../../shared/resources/exhaustion.js';
 import type { VerifyKey } from '../../shared/signing/ed25519.js';
 import { sha256Hex } from '../../shared/signing/signed-model.js';
@@ -31,11 +32,12 @@ export async function restoreFleetModels(options: {
   exhaustion: ExhaustionConfig;
   models: ModelSet;
   log: Logger;
+  engine?: ScoringEngine | undefined;
 }): Promise<RestoredModel[]> {
-  const { store, publicKey, exhaustion, models, log } = options;
+  const { store, publicKey, exhaustion, models, log, engine } = options;
   const restored: RestoredModel[] = [];
   for (const { file, payload, origin } of await store.list()) {
-    const verdict = await prepareCandidate(payload, { publicKey, exhaustion });
+    const verdict = await prepareCandidate(payload, { publicKey, exhaustion, engine });
     if (!verdict.ok) {
       log.warn(
         { file, reason: verdict.reason, detail: verdict.detail },

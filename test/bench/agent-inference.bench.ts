@@ -2,22 +2,27 @@
  * The agent's per-cycle cost of local inference for this host: its real
  * resources (one collection through the agent's collector), 24 h of
  * history pushed through the agent's ResourceForecaster so every window is
- * full, then cycles of observe (features) + forecast (one onnxruntime call
- * per model) timed in process CPU time, in this process. Also the resident
+ * full, then cycles of observe (features) + forecast (one scoring call per
+ * model, with the engine of `--engine`: trees, the agent's default, or
+ * onnxruntime) timed in process CPU time, in this process. Also the resident
  * memory of the process before and after the models are loaded (bands are
  * loaded only when a forecast needs one), and with the extractors full.
  * Prints each figure next to its target; never fails on time. The agent as a
  * whole process, next to node_exporter, is `npm run bench:agent`.
  *
- *   npm run bench:agent:inference [-- <model dir>]     (default: the bundled models)
+ *   npm run bench:agent:inference [-- <model dir>] [--engine trees|onnxruntime]   (default: the bundled models, trees)
  */
+import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { z } from 'zod';
+import { DEFAULT_AGENT_SCORING_ENGINE } from '../../agent/inference/config.js';
 import { HostMetricsCollector } from '../../agent/collectors/host-metrics.js';
 import { CollectSectionSchema } from '../../agent/collectors/config.js';
 import { loadModelDir } from '../../agent/inference/model-dir.js';
 import { ModelSet } from '../../agent/inference/model-set.js';
 import { ResourceForecaster } from '../../agent/inference/resource-forecaster.js';
 import { BUNDLED_MODELS_DIR } from '../../shared/inference/model-files.js';
+import { SCORING_ENGINES } from '../../shared/inference/scorer.js';
 import type { MetricPoint, TelemetryMessage } from '../../shared/wire/telemetry.js';
 import { seededRandom } from '../helpers/random-gbdt.js';
 
@@ -31,10 +36,15 @@ const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
 const log = pino({ level: 'warn' });
 
 async function main(): Promise<void> {
-  const dir = process.argv[2] ?? BUNDLED_MODELS_DIR;
+  const { values, positionals } = parseArgs({
+    options: { engine: { type: 'string', default: DEFAULT_AGENT_SCORING_ENGINE } },
+    allowPositionals: true,
+  });
+  const dir = positionals[0] ?? BUNDLED_MODELS_DIR;
+  const engine = z.enum(SCORING_ENGINES).parse(values.engine);
   const rssStart = process.memoryUsage().rss;
   const models = new ModelSet();
-  const loaded = await loadModelDir(dir, { configured: true, source: 'bundled', log });
+  const loaded = await loadModelDir(dir, { configured: true, source: 'bundled', log, engine });
   for (const [kind, model] of loaded) await models.setModel(kind, model);
   if (loaded.size === 0) throw new Error(`no models in ${dir}`);
   const rssModels = process.memoryUsage().rss;
@@ -76,7 +86,7 @@ async function main(): Promise<void> {
 
   const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))]!;
   const lines = [
-    `models: ${[...loaded.keys()].join(', ')} from ${dir}`,
+    `models: ${[...loaded.keys()].join(', ')} from ${dir}, engine ${engine}`,
     `resources forecast per cycle: ${resources.length} (${resources.join(', ')})`,
     `features + inference per cycle, CPU ms: p50 ${q(cpuMs, 0.5).toFixed(2)}, p95 ${q(cpuMs, 0.95).toFixed(2)}, ` +
       `mean ${(cpuMs.reduce((a, b) => a + b, 0) / cpuMs.length).toFixed(2)} ` +

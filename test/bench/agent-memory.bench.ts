@@ -1,18 +1,20 @@
 /**
  * Where the agent's resident memory goes: a ladder of fresh Node processes,
  * each running the compiled agent code (dist/) one step further than the
- * last — Node alone; + the modules `cloudsense agent` imports (onnxruntime's
- * binding included), with the agent's V8 heap settings; + the first onnxruntime session; + every bundled
- * classifier; + every time-to-exhaustion band session (which the agent
- * creates only when a forecast needs its band). Each step prints VmRSS, its
+ * last — Node alone; + the modules `cloudsense agent` imports, with the
+ * agent's V8 heap settings; + the first model (cpu classifier); + every
+ * bundled classifier; + every time-to-exhaustion band (which the agent
+ * loads only when a forecast needs its band) — once per scoring engine
+ * (`agent.models.engine`: onnxruntime, trees). Each step prints VmRSS, its
  * anonymous and file-backed parts, the V8 heap and the memory V8 counts as
  * external, after a full garbage collection. The rest of the anonymous
  * memory is native: onnxruntime's sessions, the allocator's arenas, thread
  * stacks, compiled code.
  *
- *   npm run bench:agent:memory [-- --models <dir>] [--node-flags=--max-semi-space-size=1]
+ *   npm run bench:agent:memory [-- --models <dir>] [--engines onnxruntime,trees]
+ *     [--node-flags=--max-semi-space-size=1]
  *
- * Needs `npm run build`. About 20 s.
+ * Needs `npm run build`. About 40 s.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,15 +31,16 @@ const { values: args } = parseArgs({
   options: {
     models: { type: 'string', default: join(ROOT, 'models', 'baseline') },
     'node-flags': { type: 'string', default: '' },
+    engines: { type: 'string', default: 'onnxruntime,trees' },
   },
 });
 
 const STEPS = [
   'node alone',
   '+ the agent command’s modules',
-  '+ first session (cpu classifier)',
+  '+ first model (cpu classifier)',
   '+ all classifiers',
-  '+ all band sessions',
+  '+ all bands',
 ] as const;
 
 /**
@@ -46,7 +49,7 @@ const STEPS = [
  * are the built agent's, without a TypeScript loader.
  */
 const PROGRAM = `
-const [step, dist, models, kinds] = [Number(process.argv[1]), process.argv[2], process.argv[3], process.argv[4].split(',')];
+const [step, dist, models, kinds, engine] = [Number(process.argv[1]), process.argv[2], process.argv[3], process.argv[4].split(','), process.argv[5]];
 const { readFileSync } = await import('node:fs');
 const at = (f) => new URL(f, 'file://' + dist + '/').href;
 if (step >= 1) {
@@ -61,8 +64,8 @@ if (step >= 2) {
   const { ForecastModel, TimeToExhaustionBand } = await import(at('shared/inference/forecast-model.js'));
   const { modelFilesIn } = await import(at('shared/inference/model-files.js'));
   const files = kinds.map((k) => modelFilesIn(models, k)).filter(Boolean);
-  for (const f of step === 2 ? files.slice(0, 1) : files) held.push(await ForecastModel.load(f.model)), sessions++;
-  if (step >= 4) for (const f of files) if (f.band) held.push(await TimeToExhaustionBand.load(f.band)), (sessions += 3);
+  for (const f of step === 2 ? files.slice(0, 1) : files) held.push(await ForecastModel.load(f.model, { engine })), sessions++;
+  if (step >= 4) for (const f of files) if (f.band) held.push(await TimeToExhaustionBand.load(f.band, { engine })), (sessions += 3);
 }
 globalThis.gc();
 await new Promise((r) => setTimeout(r, 1000));
@@ -90,40 +93,44 @@ interface Rung {
 if (!existsSync(join(DIST, 'agent', 'agent.js'))) throw new Error('run `npm run build` first');
 const flags = args['node-flags'].split(' ').filter(Boolean);
 const rows: string[][] = [];
-let previous: Rung | undefined;
-for (let step = 0; step < STEPS.length; step++) {
-  const run = spawnSync(
-    process.execPath,
-    [
-      ...flags,
-      '--expose-gc',
-      '--input-type=module',
-      '-e',
-      PROGRAM,
-      String(step),
-      DIST,
-      args.models,
-      KINDS.join(','),
-    ],
-    // Resolves onnxruntime-node from the package; the step's modules by their dist/ URLs.
-    { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
-  );
-  if (run.status !== 0) throw new Error(`step ${STEPS[step]} failed:\n${run.stderr}`);
-  const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Rung & { sessions: number };
-  const f = (x: number) => x.toFixed(1);
-  rows.push([
-    STEPS[step]!,
-    String(r.sessions),
-    f(r.rss),
-    previous ? `${r.rss >= previous.rss ? '+' : ''}${f(r.rss - previous.rss)}` : '',
-    f(r.anon),
-    f(r.file),
-    `${f(r.heapUsed)} / ${f(r.heapTotal)}`,
-    f(r.external),
-    f(r.anon - r.heapTotal),
-    String(r.threads),
-  ]);
-  previous = r;
+for (const engine of args.engines.split(',')) {
+  let previous: Rung | undefined;
+  for (let step = 0; step < STEPS.length; step++) {
+    const run = spawnSync(
+      process.execPath,
+      [
+        ...flags,
+        '--expose-gc',
+        '--input-type=module',
+        '-e',
+        PROGRAM,
+        String(step),
+        DIST,
+        args.models,
+        KINDS.join(','),
+        engine,
+      ],
+      // Resolves onnxruntime-node from the package; the step's modules by their dist/ URLs.
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
+    );
+    if (run.status !== 0) throw new Error(`step ${STEPS[step]} failed:\n${run.stderr}`);
+    const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Rung & { sessions: number };
+    const f = (x: number) => x.toFixed(1);
+    rows.push([
+      engine,
+      STEPS[step]!,
+      String(r.sessions),
+      f(r.rss),
+      previous ? `${r.rss >= previous.rss ? '+' : ''}${f(r.rss - previous.rss)}` : '',
+      f(r.anon),
+      f(r.file),
+      `${f(r.heapUsed)} / ${f(r.heapTotal)}`,
+      f(r.external),
+      f(r.anon - r.heapTotal),
+      String(r.threads),
+    ]);
+    previous = r;
+  }
 }
 console.log(
   `models: ${pathToFileURL(args.models).pathname}; Node ${process.version}` +
@@ -132,8 +139,9 @@ console.log(
 );
 printTable(
   [
+    'engine',
     'step',
-    'sessions',
+    'models',
     'RSS',
     'Δ RSS',
     'anon',

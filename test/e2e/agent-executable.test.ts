@@ -3,9 +3,10 @@
  * with the `npm run build:agent` script, copied alone into an empty
  * directory, and run with nothing but `PATH` (an empty directory: no node
  * to be found) and `HOME` in its environment, as `env -i` would. It prints
- * its version, scores this host with the embedded onnxruntime and models
- * (`--once --print`), unpacks its native files once and reuses them, and
- * runs as the daemon publishing predictions to a real broker.
+ * its version, scores this host with the embedded models (`--once --print`,
+ * with the default trees engine and with the embedded onnxruntime), unpacks
+ * its native files once and reuses them, and runs as the daemon publishing
+ * predictions to a real broker.
  *
  * The models are the bundled ones when models/baseline/ has cpu and memory
  * models, else tiny ones written for the test. TEST_AGENT_EXECUTABLE
@@ -97,8 +98,11 @@ before(
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /** Runs the executable to its exit, in its directory, with only `env`. */
-async function runExecutable(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(executable, args, { cwd: runDir, env, timeout: 60_000 });
+async function runExecutable(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string }> {
+  return run(executable, args, { cwd: runDir, env: { ...env, ...extraEnv }, timeout: 60_000 });
 }
 
 /** The unpacked directories in the cache. */
@@ -137,7 +141,7 @@ describe('the agent as one executable', { skip: linuxX64 ? false : 'built on Lin
     assert.deepEqual(unpacked(), [], '--version and --help unpack nothing');
   });
 
-  it('--once --print scores this host with the embedded onnxruntime and models', async (t) => {
+  it('--once --print scores this host with the embedded models, by either engine', async (t) => {
     if (!(await requireTool(t, seaNode))) return;
     const { stdout, stderr } = await runExecutable(['--once', '--print', '--data-dir', join(work, 'once')]);
     checkPredictions(stdout);
@@ -164,6 +168,13 @@ describe('the agent as one executable', { skip: linuxX64 ? false : 'built on Lin
     const again = statSync(join(dir, 'libonnxruntime.so.1'));
     assert.equal(again.ino, lib.ino, 'the same file, not a new copy');
     assert.equal(again.mtimeMs, lib.mtimeMs);
+
+    // The default engine walks the trees itself; the embedded onnxruntime scores when configured.
+    const runtime = await runExecutable(['--once', '--print', '--data-dir', join(work, 'once')], {
+      CLOUDSENSE_AGENT__MODELS__ENGINE: 'onnxruntime',
+    });
+    checkPredictions(runtime.stdout);
+    assert.doesNotMatch(runtime.stderr, /cannot load|"level":50/);
   });
 
   it('runs as the daemon: publishes predictions to the broker and stops cleanly on SIGTERM', async (t) => {
@@ -200,9 +211,9 @@ describe('the agent as one executable', { skip: linuxX64 ? false : 'built on Lin
       );
       for (const p of message.predictions) assert.ok(p.probability >= 0 && p.probability <= 1);
 
-      // onnxruntime is mapped from the unpacked directory, and nothing from a node_modules.
+      // The default engine needs no native library: onnxruntime is not even mapped, nor anything from a node_modules.
       const maps = readFileSync(`/proc/${child.pid}/maps`, 'utf8');
-      assert.match(maps, new RegExp(`${cacheDir}/agent-[^/]+/libonnxruntime\\.so\\.1`));
+      assert.doesNotMatch(maps, /libonnxruntime/);
       assert.doesNotMatch(maps, /node_modules/);
 
       child.kill('SIGTERM');

@@ -50,7 +50,11 @@ async function harness(dir = join(root, `store-${++dirs}`)) {
   const models = new ModelSet();
   await models.setModel(
     'cpu',
-    await loadServingModel('cpu', { model: forecastBytes('cpu', { runId: 'bundled-cpu' }) }, 'bundled'),
+    await loadServingModel(
+      'cpu',
+      { model: forecastBytes('cpu', { runId: 'bundled-cpu' }) },
+      { source: 'bundled' },
+    ),
   );
   const events: EventMessage[] = [];
   const store = new FleetModelStore(dir, silent);

@@ -47,7 +47,11 @@ async function harness(
   const models = new ModelSet();
   await models.setModel(
     'cpu',
-    await loadServingModel('cpu', { model: forecastBytes('cpu', { runId: 'bundled-cpu' }) }, 'bundled'),
+    await loadServingModel(
+      'cpu',
+      { model: forecastBytes('cpu', { runId: 'bundled-cpu' }) },
+      { source: 'bundled' },
+    ),
   );
   const events: EventMessage[] = [];
   let changes = 0;
