@@ -53,6 +53,11 @@ export async function bundleAgent(outfile: string, version: string): Promise<str
     logOverride: { 'empty-import-meta': 'silent' },
     logLevel: 'silent',
     legalComments: 'none',
+    // Without comments and whitespace the script is 2.3 MB instead of 3.7, and the running agent holds
+    // 8-12 MiB less (V8 keeps the source of every function it may still compile). Identifiers are kept,
+    // so stack traces still name the functions.
+    minifyWhitespace: true,
+    minifySyntax: true,
   });
   // Anything else esbuild warns about (a dynamic require it cannot follow) would fail in the executable.
   if (result.warnings.length > 0) {

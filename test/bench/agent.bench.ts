@@ -17,16 +17,21 @@
  * Prints one table with the targets; never fails on time. Ctrl-C ends the
  * measurement early, prints what was measured and stops every process.
  *
- *   npm run bench:agent [-- --minutes 5] [--warmup 60] [--binary] [--models <dir>]
+ *   npm run bench:agent [-- --minutes 5] [--warmup 60] [--binary] [--models <dir>] [--engine trees|onnxruntime]
+ *
+ * The agents run with the environment the systemd unit gives them
+ * (deploy/systemd/cloudsense-agent.service, `Environment=` lines but HOME),
+ * and the agent's default scoring engine unless `--engine` says otherwise.
  *
  * `--minutes 0.5 --warmup 15` is a smoke check. Needs `npm run build`.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectAsync } from 'mqtt';
+import { DEFAULT_AGENT_SCORING_ENGINE } from '../../agent/inference/config.js';
 import { freePort, waitFor } from '../helpers/net.js';
 import { BenchProcess } from './lib/bench-process.js';
 import { procCpuMs, procMemory, summarize, type ProcMemory } from './lib/proc-stats.js';
@@ -53,6 +58,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '60' },
     binary: { type: 'boolean', default: false },
     models: { type: 'string' },
+    engine: { type: 'string' },
   },
 });
 const measureMs = Number(args.minutes) * 60_000;
@@ -159,7 +165,11 @@ async function main(): Promise<void> {
   // The agents: the CLI under Node, and the single executable when asked for and built.
   const config = join(work, 'agent.yaml');
   writeFileSync(config, `agent:\n  intervalSeconds: ${INTERVAL_S}\n`);
-  const agentEnv = args.models ? { CLOUDSENSE_AGENT__MODELS__DIR: args.models } : {};
+  const agentEnv = {
+    ...unitEnvironment(),
+    ...(args.models ? { CLOUDSENSE_AGENT__MODELS__DIR: args.models } : {}),
+    ...(args.engine ? { CLOUDSENSE_AGENT__MODELS__ENGINE: args.engine } : {}),
+  };
   const agentArgs = (hostId: string) => [
     'agent',
     '--config',
@@ -271,6 +281,9 @@ async function main(): Promise<void> {
   const lines = [
     `measured ${minutes(measuredMs)} min after a ${warmupMs / 1000} s warm-up; Node ${process.version}` +
       (exporter ? `, node_exporter ${exporterVersion} (Debian defaults, ${series} series a scrape)` : ''),
+    `agents' environment: ${Object.entries(agentEnv)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}; scoring engine: ${args.engine ?? DEFAULT_AGENT_SCORING_ENGINE}`,
   ];
   for (const [hostId] of agents) {
     const s = stopped.get(hostId);
@@ -316,4 +329,14 @@ try {
 } finally {
   for (const p of processes.reverse()) await p.stop('SIGTERM');
   rmSync(work, { recursive: true, force: true });
+}
+
+/** The `Environment=` settings of the agent's systemd unit, but HOME: the agent measured as it runs there. */
+function unitEnvironment(): Record<string, string> {
+  const unit = readFileSync(join(ROOT, 'deploy', 'systemd', 'cloudsense-agent.service'), 'utf8');
+  const env: Record<string, string> = {};
+  for (const [, name, value] of unit.matchAll(/^Environment=([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)) {
+    if (name !== 'HOME') env[name!] = value!;
+  }
+  return env;
 }
