@@ -3,9 +3,10 @@
  * library and its Node binding, the baseline models), and how they get onto
  * the disk: native code can only be loaded from a file, so on first use they
  * are unpacked into a cache directory of their own and reused by every later
- * start.
+ * start. The executable unpacks its models and onnxruntime as two such
+ * directories, each when first needed (runtime.ts).
  *
- * The directory's name holds the package version and a hash of every file
+ * A directory's name holds the package version and a hash of its files
  * (`agent-0.1.0-3f2a…`), so two builds never share one, and it is only ever
  * created whole: the files are written and synced into a staging directory
  * beside it, which is then renamed into place. Starts that race each other

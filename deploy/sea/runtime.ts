@@ -1,7 +1,7 @@
 /**
  * What runs inside the single executable to reach its embedded files: the
- * unpacked directory (see embedded-files.ts), onnxruntime's binding loaded
- * from it, and the models directory the agent uses by default.
+ * unpacked directories (see embedded-files.ts), onnxruntime's binding loaded
+ * from one, and the models directory the agent uses by default.
  */
 import { getAsset, isSea } from 'node:sea';
 import { join } from 'node:path';
@@ -12,12 +12,15 @@ import {
   MODELS_SUBDIR,
   ONNXRUNTIME_BINDING_FILE,
   cacheRoot,
+  manifestId,
   unpackEmbeddedFiles,
   type EmbeddedManifest,
 } from './embedded-files.js';
 
 let manifest: EmbeddedManifest | undefined;
-let unpackedDir: string | undefined;
+/** The embedded files come in two parts, each unpacked into a directory of its own when first needed. */
+type Part = 'models' | 'onnxruntime';
+const unpackedDirs = new Map<Part, string>();
 
 function embeddedManifest(): EmbeddedManifest {
   if (!isSea()) throw new EmbeddedFilesError('embedded files exist only in the single executable');
@@ -25,16 +28,28 @@ function embeddedManifest(): EmbeddedManifest {
   return manifest;
 }
 
-/** The directory holding the embedded files; unpacks them on the first call. */
-export function embeddedFilesDir(): string {
-  unpackedDir ??= unpackEmbeddedFiles(embeddedManifest(), (key) => getAsset(key), cacheRoot());
-  return unpackedDir;
+/**
+ * The directory holding one part of the embedded files, unpacked on the
+ * first call: the models, which every start needs, or onnxruntime, which
+ * only the onnxruntime scoring engine loads. An agent on the default
+ * engine neither writes onnxruntime's 46 MB nor checks its hash at start.
+ */
+function embeddedPartDir(part: Part): string {
+  let dir = unpackedDirs.get(part);
+  if (dir === undefined) {
+    const all = embeddedManifest();
+    const files = all.files.filter((f) => f.path.startsWith(`${MODELS_SUBDIR}/`) === (part === 'models'));
+    const partManifest = { version: all.version, id: manifestId(files), files };
+    dir = unpackEmbeddedFiles(partManifest, (key) => getAsset(key), cacheRoot());
+    unpackedDirs.set(part, dir);
+  }
+  return dir;
 }
 
 /** The embedded baseline models, or undefined when the executable was built without any. */
 export function embeddedModelsDir(): string | undefined {
   const hasModels = embeddedManifest().files.some((f) => f.path.startsWith(`${MODELS_SUBDIR}/`));
-  return hasModels ? join(embeddedFilesDir(), MODELS_SUBDIR) : undefined;
+  return hasModels ? join(embeddedPartDir('models'), MODELS_SUBDIR) : undefined;
 }
 
 /**
@@ -44,7 +59,7 @@ export function embeddedModelsDir(): string | undefined {
  * rewrites that one line).
  */
 export function loadOnnxruntimeBinding(): unknown {
-  const path = join(embeddedFilesDir(), ONNXRUNTIME_BINDING_FILE);
+  const path = join(embeddedPartDir('onnxruntime'), ONNXRUNTIME_BINDING_FILE);
   const module = { exports: {} };
   try {
     process.dlopen(module, path);

@@ -147,34 +147,45 @@ describe('the agent as one executable', { skip: linuxX64 ? false : 'built on Lin
     checkPredictions(stdout);
     assert.doesNotMatch(stderr, /\(node:\d+\) \w*Warning/, 'no warnings from node');
 
-    const dirs = unpacked();
-    assert.equal(dirs.length, 1, `one unpacked directory: ${dirs.join(', ')}`);
-    assert.match(dirs[0]!, new RegExp(`^agent-${VERSION.replace(/\./g, '\\.')}-[0-9a-f]{16}$`));
-    const dir = join(cacheDir, dirs[0]!);
-    for (const file of [
-      'onnxruntime_binding.node',
-      'libonnxruntime.so.1',
-      'models/cpu.onnx',
-      'models/memory.onnx',
-    ]) {
-      assert.ok(existsSync(join(dir, file)), `${file} unpacked`);
+    // The default engine needs the models only: onnxruntime is not unpacked.
+    const dirName = new RegExp(`^agent-${VERSION.replace(/\./g, '\\.')}-[0-9a-f]{16}$`);
+    const [modelsDir, ...others] = unpacked();
+    assert.deepEqual(others, [], `one unpacked directory: ${unpacked().join(', ')}`);
+    assert.match(modelsDir!, dirName);
+    for (const file of ['models/cpu.onnx', 'models/memory.onnx']) {
+      assert.ok(existsSync(join(cacheDir, modelsDir!, file)), `${file} unpacked`);
     }
-    const lib = statSync(join(dir, 'libonnxruntime.so.1'));
+    assert.ok(!existsSync(join(cacheDir, modelsDir!, 'libonnxruntime.so.1')), 'onnxruntime not unpacked');
+    const model = statSync(join(cacheDir, modelsDir!, 'models/cpu.onnx'));
 
-    // A second start checks and reuses the same files.
-    checkPredictions((await runExecutable(['--once', '--print', '--data-dir', join(work, 'once')])).stdout);
-    assert.deepEqual(unpacked(), dirs);
-    assert.deepEqual(readdirSync(cacheDir), dirs, 'no staging directory left');
-    const again = statSync(join(dir, 'libonnxruntime.so.1'));
-    assert.equal(again.ino, lib.ino, 'the same file, not a new copy');
-    assert.equal(again.mtimeMs, lib.mtimeMs);
-
-    // The default engine walks the trees itself; the embedded onnxruntime scores when configured.
-    const runtime = await runExecutable(['--once', '--print', '--data-dir', join(work, 'once')], {
-      CLOUDSENSE_AGENT__MODELS__ENGINE: 'onnxruntime',
-    });
+    // The onnxruntime engine unpacks the embedded onnxruntime beside it, once, and scores with it.
+    const withRuntime = { CLOUDSENSE_AGENT__MODELS__ENGINE: 'onnxruntime' };
+    const runtime = await runExecutable(['--once', '--print', '--data-dir', join(work, 'once')], withRuntime);
     checkPredictions(runtime.stdout);
     assert.doesNotMatch(runtime.stderr, /cannot load|"level":50/);
+    const runtimeDir = unpacked().find((d) => d !== modelsDir);
+    assert.ok(runtimeDir, `a directory for onnxruntime: ${unpacked().join(', ')}`);
+    assert.match(runtimeDir, dirName);
+    for (const file of ['onnxruntime_binding.node', 'libonnxruntime.so.1']) {
+      assert.ok(existsSync(join(cacheDir, runtimeDir, file)), `${file} unpacked`);
+    }
+    const lib = statSync(join(cacheDir, runtimeDir, 'libonnxruntime.so.1'));
+
+    // Later starts check and reuse the same files.
+    checkPredictions((await runExecutable(['--once', '--print', '--data-dir', join(work, 'once')])).stdout);
+    checkPredictions(
+      (await runExecutable(['--once', '--print', '--data-dir', join(work, 'once')], withRuntime)).stdout,
+    );
+    assert.deepEqual(unpacked().sort(), [modelsDir!, runtimeDir].sort());
+    assert.deepEqual(readdirSync(cacheDir).sort(), unpacked().sort(), 'no staging directory left');
+    for (const [path, before] of [
+      [join(cacheDir, modelsDir!, 'models/cpu.onnx'), model],
+      [join(cacheDir, runtimeDir, 'libonnxruntime.so.1'), lib],
+    ] as const) {
+      const again = statSync(path);
+      assert.equal(again.ino, before.ino, `${path}: the same file, not a new copy`);
+      assert.equal(again.mtimeMs, before.mtimeMs);
+    }
   });
 
   it('runs as the daemon: publishes predictions to the broker and stops cleanly on SIGTERM', async (t) => {
