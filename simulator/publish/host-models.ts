@@ -13,6 +13,7 @@
  * at once (probation of zero cycles).
  */
 import { join, resolve } from 'node:path';
+import { DEFAULT_AGENT_SCORING_ENGINE } from '../../agent/inference/config.js';
 import { loadModelDir } from '../../agent/inference/model-dir.js';
 import { ModelSet } from '../../agent/inference/model-set.js';
 import type { EventBuilder } from '../../agent/model-updates/model-events.js';
@@ -60,6 +61,7 @@ export class HostModels {
       store: new FleetModelStore(resolve(join(settings.dataDir, 'fleet-models', hostId)), log),
       exhaustion: settings.exhaustion,
       emit: options.emit,
+      engine: DEFAULT_AGENT_SCORING_ENGINE,
       onModelsChanged: () => options.onModelsChanged(this.models.refs()),
       log,
       probationCycles: 0,
@@ -73,6 +75,7 @@ export class HostModels {
       configured: settings.modelsDirConfigured,
       source: 'bundled',
       log,
+      engine: DEFAULT_AGENT_SCORING_ENGINE,
     });
     for (const [kind, model] of loaded) await this.models.setModel(kind, model);
     await this.updater.restore();
