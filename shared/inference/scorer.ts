@@ -3,13 +3,14 @@
  * CloudSense ONNX model, run by one of two engines.
  *
  * - `onnxruntime` (onnx-scorer.ts): the ONNX Runtime, through
- *   onnxruntime-node. Runs any graph the exporter writes; its native library
- *   costs a process ~28 MiB of RSS for the first model.
- * - `trees` (tree-scorer.ts): the same model file's tree ensemble, read from
- *   the graph and walked in TypeScript. Only the graphs models/onnx/export.ts
- *   writes; scores agree with onnxruntime to float32 rounding
- *   (test/unit/tree-scorer.test.ts checks every bundled model), and it loads
- *   no native code, which is what keeps an agent's RSS small.
+ *   onnxruntime-node. Runs any ONNX graph; its native library costs a
+ *   process ~34 MiB of RSS with the first model.
+ * - `trees` (tree-scorer.ts): the same model file's tree ensemble, read
+ *   from the graph and walked in TypeScript. Only the graphs
+ *   models/onnx/export.ts writes; scores agree with onnxruntime to float32
+ *   rounding (test/integration/tree-scorer.test.ts checks every bundled
+ *   model), and it loads no native code, which is what keeps an agent's
+ *   RSS small.
  *
  * onnx-scorer.ts is imported only when the onnxruntime engine is asked for,
  * so a process that scores with `trees` never maps onnxruntime's library.
