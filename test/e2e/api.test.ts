@@ -17,7 +17,7 @@ import { stringify } from 'yaml';
 import { FEATURE_COUNT, FEATURE_SCHEMA } from '../../shared/features/schema.js';
 import { ForecastModel } from '../../shared/inference/forecast-model.js';
 import { BUNDLED_MODELS_DIR, modelFilesIn } from '../../shared/inference/model-files.js';
-import { CliProcess, startAggregatorProcess } from '../helpers/cli-process.js';
+import { CliProcess, startAggregatorProcess, runCli } from '../helpers/cli-process.js';
 import { HIGH_PROBABILITY, writeTestModel } from '../helpers/forecast-models.js';
 import { freePort, getJson, waitFor } from '../helpers/net.js';
 
@@ -59,13 +59,6 @@ async function call(path: string, init: { method?: string; body?: unknown; token
     status: res.status,
     json: json as Record<string, unknown> & { error?: { code: string; path?: string } },
   };
-}
-
-async function cli(args: string[]): Promise<string> {
-  const proc = CliProcess.start(args);
-  await proc.closed;
-  assert.equal((await proc.exited).code, 0, proc.output);
-  return proc.stdout.trim();
 }
 
 function startAgent(hostId: string, models: string, remediation: boolean): CliProcess {
@@ -125,7 +118,7 @@ before(async () => {
     },
     readyTimeoutMs: 60_000,
   });
-  tokens.read = await cli(['tokens', 'create', '--role', 'read', '--data-dir', dataDir]);
+  tokens.read = await runCli(['tokens', 'create', '--role', 'read', '--data-dir', dataDir]);
   agents.push(startAgent(A, models, true), startAgent(B, models, false));
   await waitFor(
     'memory alerts of both hosts, a stored alert event and a remediation recommendation of api-a',
@@ -476,8 +469,8 @@ describe('with authentication required', () => {
       },
       readyTimeoutMs: 60_000,
     });
-    securedTokens.read = await cli(['tokens', 'create', '--role', 'read', '--data-dir', securedDir]);
-    securedTokens.operate = await cli(['tokens', 'create', '--role', 'operate', '--data-dir', securedDir]);
+    securedTokens.read = await runCli(['tokens', 'create', '--role', 'read', '--data-dir', securedDir]);
+    securedTokens.operate = await runCli(['tokens', 'create', '--role', 'operate', '--data-dir', securedDir]);
   });
   after(async () => {
     await secured?.stop('SIGTERM');

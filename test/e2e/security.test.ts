@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
-import { CliProcess } from '../helpers/cli-process.js';
+import { CliProcess, runCli } from '../helpers/cli-process.js';
+import { telemetryJson } from '../helpers/wire-messages.js';
 import { freePort, waitFor } from '../helpers/net.js';
 import { commandSucceeds, requireTool, type SystemTool } from '../helpers/require-tool.js';
 import { forecastBytes } from '../helpers/signed-models.js';
@@ -41,25 +42,6 @@ after(() => {
   CliProcess.killAll();
   rmSync(root, { recursive: true, force: true });
 });
-
-/** Runs a short CLI command to completion; its stdout. */
-async function cli(args: string[], expectedCode = 0): Promise<string> {
-  const proc = CliProcess.start(args);
-  await proc.closed;
-  assert.equal((await proc.exited).code, expectedCode, proc.output);
-  return proc.stdout.trim();
-}
-
-function telemetry(hostId: string, seq: number) {
-  return JSON.stringify({
-    schemaVersion: 1,
-    hostId,
-    seq,
-    timestamp: Date.now(),
-    intervalSeconds: 10,
-    metrics: [{ name: 'system.cpu.utilization', unit: '1', value: 0.25 }],
-  });
-}
 
 async function connect(options: IClientOptions, url = mqttUrl): Promise<MqttClient> {
   const client = await connectAsync(url, { reconnectPeriod: 0, connectTimeout: 15_000, ...options });
@@ -123,7 +105,7 @@ async function observer(token: string, filters: string[]): Promise<{ client: Mqt
 
 before(async () => {
   for (const role of ['read', 'operate', 'admin'] as const) {
-    tokens[role] = await cli(['tokens', 'create', '--role', role, '--data-dir', dataDir]);
+    tokens[role] = await runCli(['tokens', 'create', '--role', role, '--data-dir', dataDir]);
     assert.match(tokens[role], /^csa\.[0-9a-f]{12}\.[A-Za-z0-9_-]{43}$/);
   }
   assert.equal(statSync(join(dataDir, 'credentials.json')).mode & 0o777, 0o600);
@@ -150,7 +132,7 @@ describe('broker authentication and ACLs', () => {
   });
 
   it('enrols an agent once with a one-time token made by the CLI while the aggregator runs', async () => {
-    const enrolment = await cli(['enroll', 'token', 'create', '--host', 'sec-a', '--data-dir', dataDir]);
+    const enrolment = await runCli(['enroll', 'token', 'create', '--host', 'sec-a', '--data-dir', dataDir]);
     assert.match(enrolment, /^cse\./);
     const wrongHost = await api('/api/v1/enroll', {
       method: 'POST',
@@ -192,14 +174,14 @@ describe('broker authentication and ACLs', () => {
     const watch = await observer(tokens.read, ['cloudsense/v1/hosts/+/telemetry', 'cloudsense/v1/models/#']);
     const login = { clientId: 'cloudsense-agent-sec-a', username: 'host:sec-a', password: agentPassword };
     const agent = await connect(login);
-    await agent.publishAsync('cloudsense/v1/hosts/sec-a/telemetry', telemetry('sec-a', 1), { qos: 1 });
+    await agent.publishAsync('cloudsense/v1/hosts/sec-a/telemetry', telemetryJson('sec-a', 1), { qos: 1 });
     await waitFor('the agent’s own telemetry', () =>
       watch.seen.some((m) => m.startsWith('cloudsense/v1/hosts/sec-a/telemetry')) ? true : undefined,
     );
 
     // Under another host's id: the broker closes the connection, nobody receives it.
     const closed = closedEvent(agent);
-    agent.publish('cloudsense/v1/hosts/victim-1/telemetry', telemetry('victim-1', 1), { qos: 1 });
+    agent.publish('cloudsense/v1/hosts/victim-1/telemetry', telemetryJson('victim-1', 1), { qos: 1 });
     await closed;
     agent.end(true);
 
@@ -223,7 +205,7 @@ describe('broker authentication and ACLs', () => {
         (err: { packet?: { granted?: number[] } }) => err.packet?.granted,
       );
     assert.deepEqual(granted, [128, 1, 1]);
-    await third.publishAsync('cloudsense/v1/hosts/sec-a/telemetry', telemetry('sec-a', 2), { qos: 1 });
+    await third.publishAsync('cloudsense/v1/hosts/sec-a/telemetry', telemetryJson('sec-a', 2), { qos: 1 });
     await waitFor('the second telemetry', () =>
       watch.seen.some((m) => m.includes('"seq":2')) ? true : undefined,
     );
@@ -262,7 +244,7 @@ describe('broker authentication and ACLs', () => {
         username: 'host:sec-a',
         password: agentPassword,
       });
-      await back.publishAsync('cloudsense/v1/hosts/sec-a/telemetry', telemetry('sec-a', 3), { qos: 1 });
+      await back.publishAsync('cloudsense/v1/hosts/sec-a/telemetry', telemetryJson('sec-a', 3), { qos: 1 });
       await back.endAsync();
     },
   );
@@ -272,7 +254,7 @@ describe('broker authentication and ACLs', () => {
     { timeout: 60_000 },
     async () => {
       const keys = join(root, 'keys');
-      await cli(['keys', 'generate', '--out', keys]);
+      await runCli(['keys', 'generate', '--out', keys]);
       const modelFile = join(root, 'cpu.onnx');
       writeFileSync(modelFile, forecastBytes('cpu'));
       const watch = await observer(tokens.read, ['cloudsense/v1/models/#']);
@@ -302,7 +284,7 @@ describe('broker authentication and ACLs', () => {
       assert.equal((await asOperator.exited).code, 2, 'a read/operate token may not publish');
       await asOperator.closed;
       assert.match(asOperator.output, /may not publish/);
-      await cli([...args, '--model-version', 'v2', '--broker', mqttUrl, '--token', tokens.admin]);
+      await runCli([...args, '--model-version', 'v2', '--broker', mqttUrl, '--token', tokens.admin]);
       await waitFor('the published model', () =>
         watch.seen.some((m) => m.startsWith('cloudsense/v1/models/cpu') && m.includes('"v2"'))
           ? true
@@ -364,8 +346,8 @@ describe('REST roles and limits', () => {
 describe('an agent enrolled by `cloudsense agent --enroll`', () => {
   it('stores its credentials (mode 0600) and uses them', { timeout: 90_000 }, async () => {
     const agentDir = join(root, 'agent');
-    const token = await cli(['enroll', 'token', 'create', '--ttl', '10m', '--data-dir', dataDir]);
-    const out = await cli([
+    const token = await runCli(['enroll', 'token', 'create', '--ttl', '10m', '--data-dir', dataDir]);
+    const out = await runCli([
       'agent',
       '--enroll',
       token,
@@ -380,7 +362,7 @@ describe('an agent enrolled by `cloudsense agent --enroll`', () => {
     const file = join(agentDir, 'agent-credentials', 'sec-b.json');
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { username: string }).username, 'host:sec-b');
-    await cli(
+    await runCli(
       ['agent', '--enroll', token, '--aggregator', base, '--data-dir', agentDir, '--host-id', 'sec-b'],
       2,
     );
@@ -431,7 +413,7 @@ describe('rate limit and TLS', () => {
       const ca = readFileSync(cert);
       const [httpPort, mqttPort] = [await freePort(), await freePort()];
       const tlsData = join(root, 'tls-aggregator');
-      const adminToken = await cli(['tokens', 'create', '--role', 'admin', '--data-dir', tlsData]);
+      const adminToken = await runCli(['tokens', 'create', '--role', 'admin', '--data-dir', tlsData]);
       const proc = CliProcess.start(
         [
           'aggregator',
@@ -551,7 +533,7 @@ describe('cloudsense up with authentication required', () => {
     { timeout: 90_000 },
     async () => {
       const upDir = join(root, 'up');
-      const read = await cli(['tokens', 'create', '--role', 'read', '--data-dir', upDir]);
+      const read = await runCli(['tokens', 'create', '--role', 'read', '--data-dir', upDir]);
       const [httpPort, mqttPort] = [await freePort(), await freePort()];
       const up = CliProcess.start(
         [
@@ -581,7 +563,7 @@ describe('cloudsense up with authentication required', () => {
         60_000,
       );
       assert.equal((await fetch(`http://127.0.0.1:${httpPort}/api/v1/hosts`)).status, 401);
-      const listed = await cli(['tokens', 'list', '--data-dir', upDir]);
+      const listed = await runCli(['tokens', 'list', '--data-dir', upDir]);
       assert.match(listed, /operate +\S+ +cloudsense up: local agent/, 'a token for its remediation leases');
       assert.equal((await up.stop()).code, 0, up.output);
     },

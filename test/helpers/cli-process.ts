@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -156,4 +157,12 @@ export function startAgentProcess(options: {
     ],
     options.env,
   );
+}
+
+/** Runs a short `cloudsense` command to completion, checks its exit code, and resolves with its stdout, trimmed. */
+export async function runCli(args: string[], expectedCode = 0): Promise<string> {
+  const proc = CliProcess.start(args);
+  await proc.closed;
+  assert.equal((await proc.exited).code, expectedCode, proc.output);
+  return proc.stdout.trim();
 }

@@ -84,3 +84,12 @@ export const SYSTEMD_TOOLS: SystemTool = {
   probe: () =>
     commandSucceeds('systemd-analyze', ['--version']) && commandSucceeds('systemd-sysusers', ['--version']),
 };
+
+/** Debian's Chromium, driven by playwright-core in the dashboard's browser tests. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+export const CHROMIUM: SystemTool = {
+  name: `${CHROMIUM_PATH} (Chromium)`,
+  install: 'install Debian chromium (apt-get install chromium)',
+  probe: () => commandSucceeds(CHROMIUM_PATH, ['--version']),
+};
