@@ -34,7 +34,7 @@ export const ModelsSectionSchema = z
      * What runs the models: `onnxruntime` (ONNX Runtime's native library)
      * or `trees` (the model file's tree ensemble walked in the agent's own
      * code: the same scores to float32 rounding, no native library, about
-     * 40 MiB less RSS). Models are ONNX either way; see docs/agent.md.
+     * 40 MiB less RSS). Models are ONNX either way: docs/configuration.md.
      */
     engine: z.enum(SCORING_ENGINES).default(DEFAULT_AGENT_SCORING_ENGINE),
   })
