@@ -27,8 +27,7 @@ import {
   expectWire,
   forEachField,
   int64,
-  pushDoubles,
-  pushFloats,
+  pushFixed,
   pushInt64s,
   text,
 } from './proto-wire.js';
@@ -332,7 +331,7 @@ function readAttribute(bytes: Uint8Array, from: number, to: number): [string, At
         a.tensor = readTensor(bytes, start, end);
         break;
       case ATTR_FLOATS:
-        pushFloats(bytes, wire, start, end, a.floats);
+        pushFixed(bytes, wire, start, end, 4, a.floats);
         break;
       case ATTR_INTS:
         pushInt64s(bytes, wire, start, end, a.ints);
@@ -354,15 +353,14 @@ function readTensor(bytes: Uint8Array, from: number, to: number): number[] {
   forEachField(bytes, from, to, (field, wire, start, end) => {
     if (field === TENSOR_DATA_TYPE) type = int64(bytes, start, end)[0];
     else if (field === TENSOR_DIMS) pushInt64s(bytes, wire, start, end, dims);
-    else if (field === TENSOR_FLOAT_DATA) pushFloats(bytes, wire, start, end, values);
-    else if (field === TENSOR_DOUBLE_DATA) pushDoubles(bytes, wire, start, end, values);
+    else if (field === TENSOR_FLOAT_DATA) pushFixed(bytes, wire, start, end, 4, values);
+    else if (field === TENSOR_DOUBLE_DATA) pushFixed(bytes, wire, start, end, 8, values);
     else if (field === TENSOR_RAW_DATA) raw = [start, end];
   });
   if (type !== TENSOR_FLOAT && type !== TENSOR_DOUBLE)
     throw new Error(`tensor data type ${type} is not float or double`);
   if (raw) {
-    if (type === TENSOR_FLOAT) pushFloats(bytes, WIRE_LENGTH_DELIMITED, raw[0], raw[1], values);
-    else pushDoubles(bytes, WIRE_LENGTH_DELIMITED, raw[0], raw[1], values);
+    pushFixed(bytes, WIRE_LENGTH_DELIMITED, raw[0], raw[1], type === TENSOR_FLOAT ? 4 : 8, values);
   }
   const expected = dims.reduce((p, d) => p * d, 1);
   if (values.length !== expected)

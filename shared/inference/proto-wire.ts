@@ -121,37 +121,19 @@ export function pushInt64s(
   }
 }
 
-/** Appends a repeated float (fixed32) field's values, packed or not. */
-export function pushFloats(
-  bytes: Uint8Array,
-  wireType: number,
-  start: number,
-  end: number,
-  out: number[],
-): void {
-  pushFixed(bytes, wireType, start, end, 4, WIRE_FIXED32, out);
-}
-
-/** Appends a repeated double (fixed64) field's values, packed or not. */
-export function pushDoubles(
-  bytes: Uint8Array,
-  wireType: number,
-  start: number,
-  end: number,
-  out: number[],
-): void {
-  pushFixed(bytes, wireType, start, end, 8, WIRE_FIXED64, out);
-}
-
-function pushFixed(
+/**
+ * Appends a repeated float (`size` 4, fixed32) or double (`size` 8, fixed64)
+ * field's values: one value, or a packed run of them (wire type 2).
+ */
+export function pushFixed(
   bytes: Uint8Array,
   wireType: number,
   start: number,
   end: number,
   size: 4 | 8,
-  single: number,
   out: number[],
 ): void {
+  const single = size === 4 ? WIRE_FIXED32 : WIRE_FIXED64;
   if (wireType !== single) expectWire(wireType, WIRE_LENGTH_DELIMITED);
   if ((end - start) % size !== 0)
     throw new Error(`${end - start} bytes is not a whole number of ${size}-byte values`);
