@@ -88,6 +88,10 @@ export class MqttPublisher {
       resubscribe: false,
       reconnectPeriod: RECONNECT_PERIOD_MS,
       connectTimeout: 10_000,
+      // mqtt-packet's number cache holds one 2-byte Buffer for each of the
+      // 65,536 packet ids, about 6 MiB of heap for the process's life; the
+      // agent publishes a few dozen packets a cycle and writes them without it.
+      writeCache: false,
       will: {
         topic: hostTopic(hostId, 'status'),
         payload: Buffer.from(JSON.stringify(offline)),
