@@ -1,7 +1,8 @@
 /**
  * Reads the tree ensemble out of a CloudSense ONNX model's graph, for the
  * `trees` scoring engine (tree-scorer.ts): straight from the protobuf wire
- * format (proto-wire.ts) into typed arrays, one entry per tree node.
+ * format (proto-wire.ts) into typed arrays, one entry per tree node, 15
+ * bytes a node (the agent holds every resource's model for its life).
  *
  * Accepted graphs are the ones models/onnx/export.ts writes, and nothing
  * else, so that the engine cannot silently score another graph differently
@@ -65,23 +66,30 @@ export const BRANCH_MODES = [
   'BRANCH_EQ',
   'BRANCH_NEQ',
 ] as const;
-/** Mode codes in `TreeEnsemble.mode`: the index in BRANCH_MODES, or LEAF. */
+/** Mode codes in `TreeEnsemble.mode`: the index in BRANCH_MODES, plus MISSING_TRUE; or LEAF. */
 export const LEAF = -1;
+/** Set in a branch's mode code when a missing value (NaN) goes to its true node. */
+export const MISSING_TRUE = 8;
+/** A mode code's BRANCH_MODES index. */
+export const BRANCH_MODE_MASK = 7;
+/** Features a model may have: node feature ids are 16-bit. */
+export const MAX_FEATURES = 0x10000;
 
-/** The ensemble as flat arrays indexed by node (all trees, in file order). */
+/**
+ * The ensemble as flat arrays indexed by node, each tree in preorder with
+ * its true subtree first: a branch's true node is the next node, so only its
+ * false node is stored.
+ */
 export interface TreeEnsemble {
   /** Index of each tree's root node. */
   roots: Int32Array;
-  /** Per node: BRANCH_MODES index, or LEAF. */
+  /** Per node: BRANCH_MODES index (| MISSING_TRUE), or LEAF. */
   mode: Int8Array;
-  feature: Int32Array;
-  /** Branch value (threshold); compared in double. */
+  feature: Uint16Array;
+  /** A branch's value (threshold), compared in double; a leaf's weight (its target weights summed). */
   value: Float64Array;
-  trueNode: Int32Array;
+  /** A branch's false node; its true node is k + 1. */
   falseNode: Int32Array;
-  missingTracksTrue: Uint8Array;
-  /** Per node: the sum of its target weights (leaves), 0 for branches. */
-  weight: Float64Array;
   baseValue: number;
   /** Sigmoid after the sum (binary models) or the raw sum. */
   sigmoid: boolean;
@@ -191,35 +199,30 @@ function compile(attrs: Map<string, Attribute>, sigmoid: boolean, doubleInput: b
     if (index.has(key)) throw new Error(`node ${treeIds[k]}:${nodeIds[k]} appears twice`);
     index.set(key, k);
   }
-  const ensemble: TreeEnsemble = {
-    roots: new Int32Array(0),
-    mode: new Int8Array(n),
-    feature: new Int32Array(n),
-    value: new Float64Array(n),
-    trueNode: new Int32Array(n).fill(-1),
-    falseNode: new Int32Array(n).fill(-1),
-    missingTracksTrue: new Uint8Array(n),
-    weight: new Float64Array(n),
-    baseValue: 0,
-    sigmoid,
-    doubleInput,
-  };
+  // The nodes as the file gives them, checked, then laid out in preorder.
+  const mode = new Int8Array(n);
+  const feature = new Uint16Array(n);
+  const value = new Float64Array(n);
+  const trueNode = new Int32Array(n).fill(-1);
+  const falseNode = new Int32Array(n).fill(-1);
   const parents = new Uint8Array(n);
   for (let k = 0; k < n; k++) {
-    const mode = modes[k]!;
-    if (mode === 'LEAF') {
-      ensemble.mode[k] = LEAF;
+    const name = modes[k]!;
+    if (name === 'LEAF') {
+      mode[k] = LEAF;
       continue;
     }
-    const code = BRANCH_MODES.indexOf(mode as (typeof BRANCH_MODES)[number]);
-    if (code < 0) throw new Error(`node mode ${mode} is not supported`);
-    ensemble.mode[k] = code;
-    ensemble.feature[k] = featureIds[k]!;
-    ensemble.value[k] = doubleInput ? values[k]! : Math.fround(values[k]!);
-    ensemble.missingTracksTrue[k] = missing[k] ? 1 : 0;
+    const code = BRANCH_MODES.indexOf(name as (typeof BRANCH_MODES)[number]);
+    if (code < 0) throw new Error(`node mode ${name} is not supported`);
+    if (!(featureIds[k]! >= 0 && featureIds[k]! < MAX_FEATURES)) {
+      throw new Error(`node ${treeIds[k]}:${nodeIds[k]} reads feature ${featureIds[k]}`);
+    }
+    mode[k] = code | (missing[k] ? MISSING_TRUE : 0);
+    feature[k] = featureIds[k]!;
+    value[k] = doubleInput ? values[k]! : Math.fround(values[k]!);
     for (const [ids, into] of [
-      [trueIds, ensemble.trueNode],
-      [falseIds, ensemble.falseNode],
+      [trueIds, trueNode],
+      [falseIds, falseNode],
     ] as const) {
       const child = ids[k]! >= 0 && ids[k]! < stride ? index.get(keyOf(treeIds[k]!, ids[k]!)) : undefined;
       if (child === undefined) throw new Error(`node ${treeIds[k]}:${nodeIds[k]} points at a missing node`);
@@ -241,37 +244,53 @@ function compile(attrs: Map<string, Attribute>, sigmoid: boolean, doubleInput: b
       targetNodes[k]! >= 0 && targetNodes[k]! < stride
         ? index.get(keyOf(targetTrees[k]!, targetNodes[k]!))
         : undefined;
-    if (leaf === undefined || ensemble.mode[leaf] !== LEAF) {
+    if (leaf === undefined || mode[leaf] !== LEAF) {
       throw new Error(`target ${targetTrees[k]}:${targetNodes[k]} is not a leaf`);
     }
-    ensemble.weight[leaf] = ensemble.weight[leaf]! + weights[k]!;
+    value[leaf] = value[leaf]! + weights[k]!;
   }
   const base = numbers('base_values');
   if (base.length > 1) throw new Error('base_values has more than one value');
-  ensemble.baseValue = base[0] ?? 0;
 
   const roots: number[] = [];
   for (let k = 0; k < n; k++) if (parents[k] === 0) roots.push(k);
   const treeCount = new Set(treeIds).size;
   if (roots.length !== treeCount) throw new Error(`${roots.length} root nodes for ${treeCount} trees`);
-  ensemble.roots = Int32Array.from(roots);
-  checkAcyclic(ensemble);
-  return ensemble;
-}
 
-/** Every node reached from exactly one root, at most once: scoring cannot loop. */
-function checkAcyclic(e: TreeEnsemble): void {
-  const seen = new Uint8Array(e.mode.length);
+  // Preorder, true subtree first. Every node but a root has one parent, so a
+  // node met twice, or one never met, is on a cycle: scoring cannot loop.
+  const ensemble: TreeEnsemble = {
+    roots: new Int32Array(roots.length),
+    mode: new Int8Array(n),
+    feature: new Uint16Array(n),
+    value: new Float64Array(n),
+    falseNode: new Int32Array(n).fill(-1),
+    baseValue: base[0] ?? 0,
+    sigmoid,
+    doubleInput,
+  };
+  const placedAt = new Int32Array(n).fill(-1);
   const stack: number[] = [];
-  for (const root of e.roots) {
+  let next = 0;
+  for (const [t, root] of roots.entries()) {
+    ensemble.roots[t] = next;
     stack.push(root);
     while (stack.length > 0) {
       const k = stack.pop()!;
-      if (seen[k]) throw new Error('the trees contain a cycle');
-      seen[k] = 1;
-      if (e.mode[k] !== LEAF) stack.push(e.trueNode[k]!, e.falseNode[k]!);
+      if (placedAt[k] !== -1) throw new Error('the trees contain a cycle');
+      const at = next++;
+      placedAt[k] = at;
+      ensemble.mode[at] = mode[k]!;
+      ensemble.feature[at] = feature[k]!;
+      ensemble.value[at] = value[k]!;
+      if (mode[k] !== LEAF) stack.push(falseNode[k]!, trueNode[k]!);
     }
   }
+  if (next !== n) throw new Error('the trees contain a cycle');
+  for (let k = 0; k < n; k++) {
+    if (mode[k] !== LEAF) ensemble.falseNode[placedAt[k]!] = placedAt[falseNode[k]!]!;
+  }
+  return ensemble;
 }
 
 function readGraphNodes(bytes: Uint8Array): NodeProto[] {

@@ -14,7 +14,7 @@
 import { ValidationError, errorMessage } from '../errors.js';
 import { FEATURES_INPUT, PREDICTION_OUTPUT } from './onnx-contract.js';
 import { readOnnxMetadata, type OnnxModelMetadata } from './onnx-metadata.js';
-import { LEAF, readTreeEnsemble, type TreeEnsemble } from './onnx-trees.js';
+import { BRANCH_MODE_MASK, LEAF, MISSING_TRUE, readTreeEnsemble, type TreeEnsemble } from './onnx-trees.js';
 import { checkScoreArguments, type Scorer } from './scorer.js';
 
 export class TreeScorer implements Scorer {
@@ -46,7 +46,7 @@ export class TreeScorer implements Scorer {
     for (let k = 0; k < trees.mode.length; k++) {
       if (trees.mode[k] !== LEAF) maxFeature = Math.max(maxFeature, trees.feature[k]!);
     }
-    if (maxFeature >= metadata.featureNames.length || trees.feature.some((f) => f < 0)) {
+    if (maxFeature >= metadata.featureNames.length) {
       throw new ValidationError(
         `ONNX model does not match its metadata: a node reads feature ${maxFeature}, the model has ${metadata.featureNames.length}`,
       );
@@ -57,7 +57,7 @@ export class TreeScorer implements Scorer {
   async score(rows: Float32Array, nRows: number): Promise<Float32Array> {
     checkScoreArguments(this.released, rows, nRows, this.featureCount);
     const out = new Float32Array(nRows);
-    const { roots, mode, feature, value, trueNode, falseNode, missingTracksTrue, weight } = this.trees;
+    const { roots, mode, feature, value, falseNode } = this.trees;
     const width = this.featureCount;
     const double = this.trees.doubleInput;
     for (let r = 0; r < nRows; r++) {
@@ -68,10 +68,10 @@ export class TreeScorer implements Scorer {
         let m = mode[k]!;
         while (m !== LEAF) {
           const x = rows[base + feature[k]!]!;
-          k = goesTrue(m, x, value[k]!, missingTracksTrue[k]!) ? trueNode[k]! : falseNode[k]!;
+          k = goesTrue(m, x, value[k]!) ? k + 1 : falseNode[k]!;
           m = mode[k]!;
         }
-        sum = double ? sum + weight[k]! : Math.fround(sum + weight[k]!);
+        sum = double ? sum + value[k]! : Math.fround(sum + value[k]!);
       }
       const raw = Math.fround(this.trees.baseValue + sum);
       out[r] = this.trees.sigmoid ? 1 / (1 + Math.exp(-raw)) : raw;
@@ -85,9 +85,9 @@ export class TreeScorer implements Scorer {
 }
 
 /** One branch node's decision, ONNX-ML semantics (onnx-trees.ts). */
-function goesTrue(mode: number, x: number, threshold: number, missingTracksTrue: number): boolean {
-  if (x !== x && missingTracksTrue) return true;
-  switch (mode) {
+function goesTrue(mode: number, x: number, threshold: number): boolean {
+  if (x !== x && mode & MISSING_TRUE) return true;
+  switch (mode & BRANCH_MODE_MASK) {
     case 0:
       return x <= threshold;
     case 1:
