@@ -7,7 +7,8 @@
  * loads only when a forecast needs its band) — once per scoring engine
  * (`agent.models.engine`: onnxruntime, trees). Each step prints VmRSS, its
  * anonymous and file-backed parts, the V8 heap and the memory V8 counts as
- * external, after a full garbage collection. The rest of the anonymous
+ * external, after a full garbage collection, in the environment the agent's
+ * systemd unit sets (`Environment=` but HOME). The rest of the anonymous
  * memory is native: onnxruntime's sessions, the allocator's arenas, thread
  * stacks, compiled code.
  *
@@ -22,6 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { printTable } from './lib/table.js';
+import { unitEnvironment } from './lib/unit-environment.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = join(ROOT, 'dist');
@@ -111,7 +113,7 @@ for (const engine of args.engines.split(',')) {
         engine,
       ],
       // Resolves onnxruntime-node from the package; the step's modules by their dist/ URLs.
-      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...unitEnvironment(), NODE_OPTIONS: '' } },
     );
     if (run.status !== 0) throw new Error(`step ${STEPS[step]} failed:\n${run.stderr}`);
     const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Rung & { sessions: number };
