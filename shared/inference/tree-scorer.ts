@@ -6,9 +6,9 @@
  * writes), the ensemble's output rounded to float32, then Sigmoid or
  * Identity in float32.
  *
- * A single row costs about what an onnxruntime call does (the call's fixed
- * overhead is gone, the walk itself is slower); large batches are slower
- * than onnxruntime's C++ (`npm run bench:score`). The agent scores a few
+ * A single row costs less than an onnxruntime call (the call's fixed
+ * overhead is gone); large batches are about half as fast as onnxruntime's
+ * C++ (`npm run bench:score`). The agent scores a few
  * rows per cycle, the aggregator large batches.
  */
 import { ValidationError, errorMessage } from '../errors.js';
