@@ -19,7 +19,9 @@
  * when the comparison holds; a missing value (NaN) goes to the true node
  * when `nodes_missing_value_tracks_true` is 1, and otherwise fails the
  * comparison (as IEEE NaN comparisons do) except BRANCH_NEQ. A leaf adds its
- * target weights; the ensemble adds base_values.
+ * target weight; the ensemble adds base_values. A leaf with two weights is
+ * refused: the operator adds them, onnxruntime keeps the first. As
+ * onnxruntime requires, each tree's nodes are listed together, root first.
  */
 import {
   WIRE_FIXED32,
@@ -86,7 +88,7 @@ export interface TreeEnsemble {
   /** Per node: BRANCH_MODES index (| MISSING_TRUE), or LEAF. */
   mode: Int8Array;
   feature: Uint16Array;
-  /** A branch's value (threshold), compared in double; a leaf's weight (its target weights summed). */
+  /** A branch's value (threshold), compared in double; a leaf's weight. */
   value: Float64Array;
   /** A branch's false node; its true node is k + 1. */
   falseNode: Int32Array;
@@ -238,6 +240,7 @@ function compile(attrs: Map<string, Attribute>, sigmoid: boolean, doubleInput: b
   if (targetNodes.length !== targetTrees.length || weights.length !== targetTrees.length) {
     throw new Error('target_* attributes differ in length');
   }
+  const weighted = new Uint8Array(n);
   for (let k = 0; k < targetTrees.length; k++) {
     if ((targetIds[k] ?? 0) !== 0) throw new Error('target_ids must all be 0 (one target)');
     const leaf =
@@ -247,11 +250,23 @@ function compile(attrs: Map<string, Attribute>, sigmoid: boolean, doubleInput: b
     if (leaf === undefined || mode[leaf] !== LEAF) {
       throw new Error(`target ${targetTrees[k]}:${targetNodes[k]} is not a leaf`);
     }
-    value[leaf] = value[leaf]! + weights[k]!;
+    // The operator's definition adds a leaf's weights; onnxruntime, with one
+    // target, keeps the first. The exporter writes one weight a leaf.
+    if (weighted[leaf]) throw new Error(`leaf ${targetTrees[k]}:${targetNodes[k]} has more than one weight`);
+    weighted[leaf] = 1;
+    value[leaf] = weights[k]!;
   }
   const base = numbers('base_values');
   if (base.length > 1) throw new Error('base_values has more than one value');
 
+  // onnxruntime starts each tree at its first listed node, and needs a tree's nodes listed together.
+  const listed = new Set<number>();
+  for (let k = 0; k < n; k++) {
+    if (k > 0 && treeIds[k] === treeIds[k - 1]) continue;
+    if (listed.has(treeIds[k]!)) throw new Error(`the nodes of tree ${treeIds[k]} are not listed together`);
+    listed.add(treeIds[k]!);
+    if (parents[k] !== 0) throw new Error(`tree ${treeIds[k]} is not listed root first`);
+  }
   const roots: number[] = [];
   for (let k = 0; k < n; k++) if (parents[k] === 0) roots.push(k);
   const treeCount = new Set(treeIds).size;
