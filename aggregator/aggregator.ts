@@ -133,6 +133,12 @@ export function createAggregator(config: AggregatorConfig, log: Logger): Aggrega
       storeLag.dropped(messages);
       ledger.lost(messages);
     },
+    // Settled, not lost: acknowledged like stored messages, so the agent
+    // does not send again what the store will never take.
+    onRejected: (messages) => {
+      storeLag.dropped(messages);
+      ledger.stored(messages);
+    },
   });
   const toStore = (message: SequencedMessage) => {
     storeLag.accepted(message);

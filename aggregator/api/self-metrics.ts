@@ -318,6 +318,12 @@ export class SelfMetrics {
     );
     sampledCounter(
       registry,
+      'cloudsense_store_rejected_total',
+      'Messages the store refused as data it can never take (e.g. an InfluxDB field type conflict): dropped, acknowledged, never retried.',
+      () => sources.writer().rejected,
+    );
+    sampledCounter(
+      registry,
       'cloudsense_store_write_failures_total',
       'Failed store writes (retried).',
       () => sources.writer().failedWrites,

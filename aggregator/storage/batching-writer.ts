@@ -1,7 +1,7 @@
 import type { Logger } from '../../shared/log.js';
-import { errorMessage } from '../../shared/errors.js';
+import { CloudSenseError, errorMessage } from '../../shared/errors.js';
 import type { SequencedMessage } from '../../shared/wire/sequenced.js';
-import type { TelemetryStore } from './telemetry-store.js';
+import { STORE_REJECTED_DATA, type TelemetryStore } from './telemetry-store.js';
 
 export interface BatchingWriterOptions {
   /** Messages per store write; a full batch is written at once. */
@@ -15,24 +15,37 @@ export interface BatchingWriterOptions {
   onWritten?: (batch: readonly SequencedMessage[]) => void;
   /** Called with messages the writer gives up on (buffer bound, or still unwritten at stop). */
   onDropped?: (messages: readonly SequencedMessage[]) => void;
+  /**
+   * Called with messages the store refused as data it can never take
+   * (STORE_REJECTED_DATA): settled, never retried.
+   */
+  onRejected?: (messages: readonly SequencedMessage[]) => void;
 }
 
 export interface BatchingWriterStats {
   accepted: number;
   written: number;
   dropped: number;
+  /** Messages the store refused as data it can never take. */
+  rejected: number;
   failedWrites: number;
   buffered: number;
 }
 
 /** Longest pause between retries while the store refuses writes, milliseconds. */
 const MAX_RETRY_DELAY_MS = 30_000;
+/** Rejected messages named in the log line, host#seq. */
+const REJECTED_NAMED = 5;
 
 /**
  * The one place that makes store writes reliable: batches messages by size
  * and time, retries failed writes with back-off while keeping the batch, and
- * bounds its buffer. Everything it accepts is either written or counted as
- * dropped.
+ * bounds its buffer. A batch the store refuses for its data
+ * (STORE_REJECTED_DATA, e.g. an InfluxDB field type conflict) is halved until
+ * the messages at fault are found: those are rejected, logged and counted,
+ * the rest is written, and nothing blocks the messages behind them. Every
+ * other failure (the store down, credentials refused) keeps the batch for a
+ * retry. Everything it accepts is written, rejected, or counted as dropped.
  */
 export class BatchingWriter {
   private buffer: SequencedMessage[] = [];
@@ -40,7 +53,7 @@ export class BatchingWriter {
   private flushing: Promise<void> | undefined;
   private retryDelayMs = 0;
   private stopped = false;
-  private readonly counts = { accepted: 0, written: 0, dropped: 0, failedWrites: 0 };
+  private readonly counts = { accepted: 0, written: 0, dropped: 0, rejected: 0, failedWrites: 0 };
 
   constructor(
     private readonly store: TelemetryStore,
@@ -71,24 +84,74 @@ export class BatchingWriter {
   private async drain(): Promise<void> {
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, this.options.batchSize);
-      try {
-        await this.store.write(batch);
-      } catch (err) {
-        this.buffer.unshift(...batch);
+      const failure = await this.writeBatch(batch);
+      if (failure) {
+        this.buffer.unshift(...failure.unwritten);
         this.enforceBound();
         this.counts.failedWrites++;
         this.retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, Math.max(500, this.retryDelayMs * 2));
         this.options.log.warn(
-          { err: errorMessage(err), buffered: this.buffer.length, retryInMs: this.retryDelayMs },
+          { err: errorMessage(failure.err), buffered: this.buffer.length, retryInMs: this.retryDelayMs },
           'store write failed; keeping the batch and retrying',
         );
         this.schedule(this.retryDelayMs);
         return;
       }
-      this.counts.written += batch.length;
       this.retryDelayMs = 0;
-      this.options.onWritten?.(batch);
     }
+  }
+
+  /**
+   * Writes `batch` in order, halving the parts the store refuses for their
+   * data until the messages at fault are alone, and rejecting those. On any
+   * other failure, returns it with the messages not written yet, in order.
+   */
+  private async writeBatch(
+    batch: SequencedMessage[],
+  ): Promise<{ err: unknown; unwritten: SequencedMessage[] } | undefined> {
+    const parts = [batch];
+    const rejected: SequencedMessage[] = [];
+    let reason = '';
+    try {
+      while (parts.length > 0) {
+        const part = parts[0]!;
+        try {
+          await this.store.write(part);
+        } catch (err) {
+          if (!(err instanceof CloudSenseError && err.code === STORE_REJECTED_DATA)) {
+            return { err, unwritten: parts.flat() };
+          }
+          parts.shift();
+          if (part.length === 1) {
+            rejected.push(part[0]!);
+            reason = err.message;
+          } else {
+            const half = Math.ceil(part.length / 2);
+            parts.unshift(part.slice(0, half), part.slice(half));
+          }
+          continue;
+        }
+        parts.shift();
+        this.counts.written += part.length;
+        this.options.onWritten?.(part);
+      }
+      return undefined;
+    } finally {
+      if (rejected.length > 0) this.reject(rejected, reason);
+    }
+  }
+
+  private reject(messages: SequencedMessage[], reason: string): void {
+    this.counts.rejected += messages.length;
+    this.options.log.error(
+      {
+        rejected: messages.length,
+        messages: messages.slice(0, REJECTED_NAMED).map((m) => `${m.hostId}#${m.seq}`),
+        err: reason,
+      },
+      'the store refused these messages as data it can never take; they are dropped',
+    );
+    this.options.onRejected?.(messages);
   }
 
   private enforceBound(): void {

@@ -51,6 +51,15 @@ export interface HostSnapshot {
 }
 
 /**
+ * The code of a store write error caused by the data itself (a point the
+ * database cannot take, such as a field type conflict): writing the same
+ * messages again cannot help, while other messages can still be written. The
+ * batching writer isolates and rejects the messages that cause it; every
+ * other failure keeps the batch for a retry.
+ */
+export const STORE_REJECTED_DATA = 'STORE_REJECTED_DATA';
+
+/**
  * The store of everything agents publish in their numbered stream:
  * telemetry, predictions and events. Implementations: DuckDB (embedded
  * default) and InfluxDB 1.x (docs/storage.md). All of them pass the contract suite in
@@ -67,7 +76,8 @@ export interface TelemetryStore {
    * once all of it would survive a crash. A batch that failed may be retried
    * as it was, and is then stored once: either nothing of a failed write is
    * kept (DuckDB's transaction), or writing it again replaces what was kept
-   * (InfluxDB's points, keyed by message).
+   * (InfluxDB's points, keyed by message). Data the store can never take
+   * fails with a CloudSenseError coded STORE_REJECTED_DATA.
    */
   write(batch: readonly SequencedMessage[]): Promise<void>;
   querySeries(query: SeriesQuery): Promise<Series[]>;

@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
 import { parseInfluxUrl, describeInfluxLocation } from '../../aggregator/storage/influx/influx-location.js';
 import {
   InfluxDbTelemetryStore,
   type InfluxStoreOptions,
 } from '../../aggregator/storage/influx/influx-store.js';
 import { AggregatorConfigSchema } from '../../aggregator/config.js';
+import { BatchingWriter } from '../../aggregator/storage/batching-writer.js';
+import { STORE_REJECTED_DATA } from '../../aggregator/storage/telemetry-store.js';
 import { configSources } from '../../cli/options.js';
 import { loadConfig } from '../../shared/config/load.js';
 import { CloudSenseError, ConfigError } from '../../shared/errors.js';
+import type { EventMessage } from '../../shared/wire/events.js';
 import type { TelemetryMessage } from '../../shared/wire/telemetry.js';
 import { telemetryStoreContract } from '../contract/telemetry-store.contract.js';
 import { Influxd } from '../helpers/influxd.js';
@@ -96,6 +100,62 @@ if (available) {
         await store.write(batch);
         await store.write(batch);
         assert.equal(await store.countPoints(), 4);
+      } finally {
+        await store.stop();
+      }
+    });
+
+    it('refuses an event it can never store (a field type conflict) as data, and the writer stores everything else', async () => {
+      const store = openStore('conflict');
+      await store.start();
+      try {
+        // The database already holds `seq` as a string in the events of that week.
+        const line = `events,host=other,type=alert.raised seq="not a number" ${T0 * 1e6}`;
+        const pre = await fetch(`${server!.url}/write?db=conflict`, { method: 'POST', body: line });
+        assert.equal(pre.status, 204);
+        const event: EventMessage = {
+          schemaVersion: 1,
+          hostId: 'web-01',
+          seq: 2,
+          timestamp: T0 + 1000,
+          type: 'alert.raised',
+          reason: 'risk_above_threshold',
+          resource: 'memory',
+          probability: 0.9,
+          threshold: 0.5,
+          detail: 'probability 0.900 ≥ threshold 0.500 for 2 cycles',
+          model: { source: 'bundled', runId: 'baseline', version: 'b1' },
+        };
+        await assert.rejects(store.write([event]), (err: unknown) => {
+          assert.ok(err instanceof CloudSenseError);
+          assert.equal(err.code, STORE_REJECTED_DATA);
+          assert.match(err.message, /field type conflict/);
+          return true;
+        });
+
+        const rejected: number[] = [];
+        const acknowledged: number[] = [];
+        const writer = new BatchingWriter(store, {
+          batchSize: 10,
+          flushIntervalMs: 60_000,
+          maxBuffered: 100,
+          log: pino({ level: 'silent' }),
+          onRejected: (messages) => rejected.push(...messages.map((m) => m.seq)),
+          onWritten: (messages) => acknowledged.push(...messages.map((m) => m.seq)),
+        });
+        writer.start();
+        writer.write(telemetry(1, T0, 0.1));
+        writer.write(event);
+        writer.write(telemetry(3, T0 + 2000, 0.3));
+        await writer.flush();
+        assert.deepEqual(rejected, [2]);
+        assert.deepEqual(acknowledged, [1, 3]);
+        assert.equal(await store.countPoints(), 4, 'both telemetry messages, two points each');
+        assert.deepEqual(
+          { ...writer.stats() },
+          { accepted: 3, written: 2, dropped: 0, rejected: 1, failedWrites: 0, buffered: 0 },
+        );
+        await writer.stop();
       } finally {
         await store.stop();
       }

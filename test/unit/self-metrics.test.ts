@@ -66,7 +66,14 @@ function pipeline() {
     },
   });
   const unwritten: SequencedMessage[] = [];
-  const writer: BatchingWriterStats = { accepted: 0, written: 0, dropped: 0, failedWrites: 0, buffered: 0 };
+  const writer: BatchingWriterStats = {
+    accepted: 0,
+    written: 0,
+    dropped: 0,
+    rejected: 0,
+    failedWrites: 0,
+    buffered: 0,
+  };
   const toStore = (m: SequencedMessage) => {
     storeLag.accepted(m);
     unwritten.push(m);

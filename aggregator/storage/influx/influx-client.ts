@@ -7,6 +7,7 @@
 import { InfluxDB, escape, type IPoint } from 'influx';
 import { z } from 'zod';
 import { CloudSenseError, errorMessage } from '../../../shared/errors.js';
+import { STORE_REJECTED_DATA } from '../telemetry-store.js';
 import type { InfluxLocation } from './influx-location.js';
 
 /** The package's pool would take a failing host out of rotation for a while; one host must stay in. */
@@ -53,8 +54,22 @@ export type InfluxFailure =
   | 'database-missing'
   /** Points older than the retention policy keeps were dropped; the rest is written. */
   | 'beyond-retention'
-  /** Credentials refused, a malformed request, a field type conflict: retrying cannot help. */
+  /**
+   * A point InfluxDB cannot take (HTTP 400 to a write: a field type conflict,
+   * a malformed point): writing it again cannot help, other points can be
+   * written. InfluxDB has written the rest of the request.
+   */
+  | 'bad-data'
+  /** Credentials refused, a refused statement: retrying the same request cannot help. */
   | 'rejected';
+
+const INFLUX_ERROR_CODES: Record<InfluxFailure, string> = {
+  unavailable: 'INFLUX_UNAVAILABLE',
+  'database-missing': 'INFLUX_UNAVAILABLE',
+  'beyond-retention': 'INFLUX_UNAVAILABLE',
+  'bad-data': STORE_REJECTED_DATA,
+  rejected: 'INFLUX_REJECTED',
+};
 
 export class InfluxError extends CloudSenseError {
   constructor(
@@ -62,9 +77,9 @@ export class InfluxError extends CloudSenseError {
     message: string,
     options: { cause?: unknown } = {},
   ) {
-    super(failure === 'rejected' ? 'INFLUX_REJECTED' : 'INFLUX_UNAVAILABLE', message, {
+    super(INFLUX_ERROR_CODES[failure], message, {
       cause: options.cause,
-      permanent: failure === 'rejected',
+      permanent: failure === 'rejected' || failure === 'bad-data',
     });
   }
 }
@@ -94,7 +109,11 @@ export class InfluxClient {
 
   /** Writes points in one request, nanosecond timestamps. */
   async write(points: IPoint[]): Promise<void> {
-    await this.run(() => this.db.writePoints(points, { precision: 'n' }), `write ${points.length} points`);
+    await this.run(
+      () => this.db.writePoints(points, { precision: 'n' }),
+      `write ${points.length} points`,
+      true,
+    );
   }
 
   /**
@@ -125,11 +144,11 @@ export class InfluxClient {
     });
   }
 
-  private async run<T>(call: () => Promise<T>, what: string): Promise<T> {
+  private async run<T>(call: () => Promise<T>, what: string, isWrite = false): Promise<T> {
     try {
       return await call();
     } catch (err) {
-      throw classify(err, what);
+      throw classify(err, what, isWrite);
     }
   }
 }
@@ -145,7 +164,7 @@ export const identifier: (value: string) => string = escape.quoted;
  * (with a `code`) as they are, and a `ResultError` when InfluxDB answered
  * but refused a statement.
  */
-function classify(err: unknown, what: string): InfluxError {
+function classify(err: unknown, what: string, isWrite: boolean): InfluxError {
   const status = (err as { res?: { statusCode?: number } } | undefined)?.res?.statusCode;
   const message = errorMessage(err);
   const unreachable =
@@ -162,6 +181,9 @@ function classify(err: unknown, what: string): InfluxError {
   }
   if (/partial write: points beyond retention policy dropped=\d+"?\}?\s*$/.test(message)) {
     return new InfluxError('beyond-retention', `InfluxDB ${what}: ${message}`, { cause: err });
+  }
+  if (isWrite && status === 400) {
+    return new InfluxError('bad-data', `InfluxDB refused to ${what}: ${message}`, { cause: err });
   }
   const hint =
     status === 401 || status === 403
