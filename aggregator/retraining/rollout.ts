@@ -76,6 +76,8 @@ export interface RolloutState {
   model: PromotedModel;
   /** The hosts whose own model topic holds this model (the canary's); cleared at the fleet stage. */
   canaryHosts?: string[];
+  /** At the canary stage: the model the fleet topic holds meanwhile (none when the fleet had none). */
+  fleet?: PromotedModel;
   /** Canary verdict, once judged. */
   canary?: CanaryVerdict;
 }
@@ -147,16 +149,21 @@ export class ModelRollout {
    * empty, and a new agent would find no fleet model until the next
    * promotion. Agents that hold the model already do not reload it (same
    * version and SHA-256). A canary pending at the restart goes back on its
-   * hosts' topics; the fleet topic then waits for its verdict.
+   * hosts' topics, and the model the fleet had on the fleet topic.
    */
   private async republish(): Promise<void> {
     for (const state of Object.values(this.states)) {
-      const topics =
+      const publications: Array<[PromotedModel, string]> =
         state.stage === 'fleet'
-          ? [modelTopic(state.key)]
-          : (state.canaryHosts ?? []).map((hostId) => hostModelTopic(hostId, state.key));
+          ? [[state.model, modelTopic(state.key)]]
+          : [
+              ...(state.fleet ? [[state.fleet, modelTopic(state.key)] as [PromotedModel, string]] : []),
+              ...(state.canaryHosts ?? []).map(
+                (hostId) => [state.model, hostModelTopic(hostId, state.key)] as [PromotedModel, string],
+              ),
+            ];
       try {
-        for (const topic of topics) await this.publishModel(state.model, topic);
+        for (const [model, topic] of publications) await this.publishModel(model, topic);
       } catch (err) {
         this.options.log.warn(
           { key: state.key, version: state.version, err: errorMessage(err) },
@@ -203,7 +210,10 @@ export class ModelRollout {
       );
     }
     clearTimeout(this.timers.get(model.key));
-    const before = this.states[model.key]?.canaryHosts ?? [];
+    const previous = this.states[model.key];
+    const before = previous?.canaryHosts ?? [];
+    // What the fleet topic holds while this canary runs: the model the fleet was on.
+    const fleet = previous?.stage === 'fleet' ? previous.model : previous?.fleet;
     if (canary) {
       for (const hostId of canaryHosts) await this.publishModel(model, hostModelTopic(hostId, model.key));
       // A canary still out for an older model: its hosts not in this one follow the fleet topic again.
@@ -222,6 +232,7 @@ export class ModelRollout {
       since: new Date(this.now()).toISOString(),
       model,
       ...(canary && { canaryHosts }),
+      ...(canary && fleet && { fleet }),
     };
     await this.saveState(state);
     this.options.log.info(
@@ -272,6 +283,8 @@ export class ModelRollout {
       canaryHosts: [],
       canary: verdict,
     };
+    // The fleet topic now holds this model.
+    delete next.fleet;
     await this.saveState(next);
     this.options.log.info(
       { key, version: state.version, ...verdict },

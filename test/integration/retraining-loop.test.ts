@@ -572,6 +572,45 @@ describe('model rollout: signed, canary hosts first, then the fleet', { timeout:
     assert.equal(judged?.canary?.rejected, 1);
     assert.deepEqual(failed, ['memory', 'memory']);
   });
+
+  it('publishes a pending canary and the fleet’s model again when it starts on a broker that lost them', async () => {
+    const fleetVersion = (await retained(fleetTopic)).version;
+    const d = model('run-d');
+    const canary = await rollout.roll(d);
+    assert.equal(canary.stage, 'canary');
+    assert.equal(canary.fleet?.version, fleetVersion, 'the state names the model the fleet stays on');
+    const [canaryHost] = canary.canaryHosts!;
+
+    const fresh = new EmbeddedBroker({ host: '127.0.0.1', port: 0, log });
+    await fresh.start();
+    const restarted = new ModelRollout({
+      dataDir,
+      settings: { canaryPercent: 25, canaryHold: 3_600_000 },
+      publish: (topic, payload) => fresh.publish(topic, payload, { qos: 1, retain: true }),
+      store,
+      hosts: () => hosts,
+      log,
+    });
+    try {
+      await restarted.start();
+      const client = await connectAsync(fresh.url, { reconnectPeriod: 0 });
+      try {
+        const got = new Map<string, string>();
+        client.on('message', (topic, payload) => got.set(topic, verify(payload).version));
+        await client.subscribeAsync([fleetTopic, hostTopicOf(canaryHost!)], { qos: 1 });
+        await waitFor('both retained models', () => (got.size === 2 ? true : undefined));
+        assert.deepEqual(Object.fromEntries(got), {
+          [fleetTopic]: fleetVersion,
+          [hostTopicOf(canaryHost!)]: 'run-d',
+        });
+      } finally {
+        await client.endAsync();
+      }
+    } finally {
+      restarted.stop();
+      await fresh.stop();
+    }
+  });
 });
 
 describe(
