@@ -423,6 +423,20 @@ describe('model rollout: signed, canary hosts first, then the fleet', { timeout:
     await waitFor(`${count} model messages`, () => (seen.length >= count ? true : undefined));
     return seen.slice(0, count);
   };
+  /** The rollout as a restarted aggregator runs it, on an embedded broker that starts empty (not started yet). */
+  const restartOnFreshBroker = async () => {
+    const fresh = new EmbeddedBroker({ host: '127.0.0.1', port: 0, log });
+    await fresh.start();
+    const restarted = new ModelRollout({
+      dataDir,
+      settings: { canaryPercent: 25, canaryHold: 3_600_000 },
+      publish: (topic, payload) => fresh.publish(topic, payload, { qos: 1, retain: true }),
+      store,
+      hosts: () => hosts,
+      log,
+    });
+    return { fresh, restarted };
+  };
   const fleetTopic = 'cloudsense/v1/models/memory';
   const hostTopicOf = (hostId: string) => `cloudsense/v1/hosts/${hostId}/models/memory`;
 
@@ -518,16 +532,7 @@ describe('model rollout: signed, canary hosts first, then the fleet', { timeout:
   });
 
   it('publishes the fleet model again when it starts on a broker that lost its retained messages', async () => {
-    const fresh = new EmbeddedBroker({ host: '127.0.0.1', port: 0, log });
-    await fresh.start();
-    const restarted = new ModelRollout({
-      dataDir,
-      settings: { canaryPercent: 25, canaryHold: 3_600_000 },
-      publish: (topic, payload) => fresh.publish(topic, payload, { qos: 1, retain: true }),
-      store,
-      hosts: () => hosts,
-      log,
-    });
+    const { fresh, restarted } = await restartOnFreshBroker();
     const client = await connectAsync(fresh.url, { reconnectPeriod: 0 });
     try {
       await restarted.start();
@@ -581,16 +586,7 @@ describe('model rollout: signed, canary hosts first, then the fleet', { timeout:
     assert.equal(canary.fleet?.version, fleetVersion, 'the state names the model the fleet stays on');
     const [canaryHost] = canary.canaryHosts!;
 
-    const fresh = new EmbeddedBroker({ host: '127.0.0.1', port: 0, log });
-    await fresh.start();
-    const restarted = new ModelRollout({
-      dataDir,
-      settings: { canaryPercent: 25, canaryHold: 3_600_000 },
-      publish: (topic, payload) => fresh.publish(topic, payload, { qos: 1, retain: true }),
-      store,
-      hosts: () => hosts,
-      log,
-    });
+    const { fresh, restarted } = await restartOnFreshBroker();
     try {
       await restarted.start();
       const client = await connectAsync(fresh.url, { reconnectPeriod: 0 });
