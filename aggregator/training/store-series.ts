@@ -9,7 +9,7 @@ import {
   type Resource,
   type ResourceKind,
 } from '../../shared/resources/resource-id.js';
-import { UTILIZATION_METRICS } from '../../shared/resources/utilization.js';
+import { PRESSURE_OF_KIND, UTILIZATION_METRICS } from '../../shared/resources/utilization.js';
 import { ATTR, METRIC } from '../../shared/wire/metric-names.js';
 import type { TelemetryStore } from '../storage/telemetry-store.js';
 
@@ -19,7 +19,10 @@ const MAX_POINTS_PER_SERIES = 5_000_000;
 /**
  * Reads, from the telemetry store, every host's utilisation history of one
  * resource kind (each mountpoint its own series for filesystems and inodes),
- * shaped for the dataset builder. Only samples before `untilMs` are read.
+ * shaped for the dataset builder, with the host's UTC offset and the
+ * pressure-stall averages (PSI "some") of the resource's kind from the same
+ * messages, as the agent's extractor gets them. Only samples before
+ * `untilMs` are read.
  */
 export async function readResourceSeries(
   store: TelemetryStore,
@@ -61,17 +64,66 @@ export async function readResourceSeries(
         })
       ).map((s) => s.points),
     );
+    const pressure = await readPressure(store, host.hostId, kind, to);
     for (const [resourceId, parts] of byResource) {
       const history = mergePoints(parts);
+      const psi = pressure && {
+        pressureSomeAvg10: alignExact(history.timestampsMs, pressure.avg10),
+        pressureSomeAvg60: alignExact(history.timestampsMs, pressure.avg60),
+      };
       out.push({
         hostId: host.hostId,
         resourceId,
-        history: { ...history, utcOffsetS: alignOffsets(history.timestampsMs, offsets) },
+        history: {
+          ...history,
+          utcOffsetS: alignOffsets(history.timestampsMs, offsets),
+          ...(psi && (hasFinite(psi.pressureSomeAvg10) || hasFinite(psi.pressureSomeAvg60)) && psi),
+        },
         exhaustion: resolveExhaustion(options.exhaustion ?? {}, resourceId),
       });
     }
   }
   return out;
+}
+
+/** The host's PSI "some" averages for the pressure resource of `kind`; undefined for a kind without one. */
+async function readPressure(
+  store: TelemetryStore,
+  hostId: string,
+  kind: ResourceKind,
+  to: number,
+): Promise<{ avg10: ReturnType<typeof mergePoints>; avg60: ReturnType<typeof mergePoints> } | undefined> {
+  const resource = PRESSURE_OF_KIND[kind];
+  if (!resource) return undefined;
+  const read = async (metric: string) =>
+    mergePoints(
+      (await store.querySeries({ hostId, metric, from: 0, to, limit: MAX_POINTS_PER_SERIES }))
+        .filter(
+          (s) =>
+            s.attributes[ATTR.pressureResource] === resource && s.attributes[ATTR.pressureScope] === 'some',
+        )
+        .map((s) => s.points),
+    );
+  return { avg10: await read(METRIC.pressureAvg10.name), avg60: await read(METRIC.pressureAvg60.name) };
+}
+
+/** The value recorded at each sample time exactly (the same message), NaN where none was. */
+function alignExact(
+  times: Float64Array,
+  recorded: { timestampsMs: Float64Array; values: Float64Array },
+): Float64Array {
+  const out = new Float64Array(times.length).fill(NaN);
+  let j = 0;
+  for (let i = 0; i < times.length; i++) {
+    while (j < recorded.timestampsMs.length && recorded.timestampsMs[j]! < times[i]!) j++;
+    if (j < recorded.timestampsMs.length && recorded.timestampsMs[j] === times[i])
+      out[i] = recorded.values[j]!;
+  }
+  return out;
+}
+
+function hasFinite(values: Float64Array): boolean {
+  return values.some(Number.isFinite);
 }
 
 /** Point lists (each oldest first) as one columnar history in time order; a repeated time keeps its first value. */

@@ -7,7 +7,9 @@ import { DuckDbTelemetryStore } from '../../aggregator/storage/duckdb/duckdb-sto
 import { storedRemediationWindows } from '../../aggregator/remediation/remediation-windows.js';
 import { hostsOf, readResourceSeries } from '../../aggregator/training/store-series.js';
 import { buildExhaustionDataset } from '../../models/dataset/index.js';
+import { FeatureExtractor, featureIndex, replaySeries } from '../../shared/features/index.js';
 import { DEFAULT_EXHAUSTION } from '../../shared/resources/index.js';
+import { extractUtilization } from '../../shared/resources/utilization.js';
 import type { EventMessage } from '../../shared/wire/events.js';
 import type { MetricPoint, TelemetryMessage } from '../../shared/wire/telemetry.js';
 
@@ -129,6 +131,77 @@ describe('reading training series from the store', () => {
       const offsets = Array.from(root!.history.utcOffsetS!);
       assert.ok(offsets.slice(0, 90).every(Number.isNaN));
       assert.ok(offsets.slice(90).every((o) => o === 3600));
+    } finally {
+      await store.stop();
+    }
+  });
+
+  it('reads the pressure stalls each message carried, so replayed features equal the agent’s, PSI included', async () => {
+    const store = new DuckDbTelemetryStore({
+      path: join(dir, 'pressure.duckdb'),
+      memoryLimit: '128MB',
+      threads: 1,
+    });
+    await store.start();
+    try {
+      const psi = (resource: string, scope: string, avg10: number, avg60: number): MetricPoint[] =>
+        [
+          ['system.linux.pressure.avg10', avg10],
+          ['system.linux.pressure.avg60', avg60],
+        ].map(([name, value]) => ({
+          name: name as string,
+          unit: '1',
+          value: value as number,
+          attributes: { 'system.linux.pressure.resource': resource, 'system.linux.pressure.scope': scope },
+        }));
+      // Memory climbing under pressure; every third message without PSI (a gap in /proc/pressure), and
+      // cpu and "full" figures that the memory features must not take.
+      const messages: TelemetryMessage[] = Array.from({ length: 240 }, (_, i) => ({
+        schemaVersion: 1,
+        hostId: 'db-01',
+        seq: i + 1,
+        timestamp: T0 + i * 60_000,
+        intervalSeconds: 60,
+        metrics: [
+          {
+            name: 'system.memory.utilization',
+            unit: '1',
+            value: 0.6 + (0.3 * i) / 240,
+            attributes: { 'system.memory.state': 'used' },
+          },
+          ...(i % 3 === 2
+            ? []
+            : [
+                ...psi('memory', 'some', 0.001 * i, 0.0008 * i),
+                ...psi('memory', 'full', 0.5, 0.5),
+                ...psi('cpu', 'some', 0.9, 0.9),
+              ]),
+        ],
+      }));
+      await store.write(messages);
+
+      const [series] = await readResourceSeries(store, 'memory');
+      assert.ok(series?.history.pressureSomeAvg10, 'the pressure is read');
+      assert.equal(series.history.pressureSomeAvg10![3], 0.001 * 3);
+      assert.equal(series.history.pressureSomeAvg60![3], 0.0008 * 3);
+      assert.ok(Number.isNaN(series.history.pressureSomeAvg10![2]!), 'NaN where the message had none');
+
+      // The agent's path: each message's samples, with their pressure, into an extractor.
+      const options = { kind: 'memory' as const, exhaustion: DEFAULT_EXHAUSTION.memory };
+      const live = new FeatureExtractor(options);
+      const times: number[] = [];
+      const expected: number[] = [];
+      for (const m of messages) {
+        for (const sample of extractUtilization(m)) {
+          live.push(sample.timestampMs, sample.value, sample.pressure, sample.utcOffsetS);
+        }
+        times.push(m.timestamp);
+        expected.push(...live.vector(m.timestamp));
+      }
+      const replayed = replaySeries(series.history, times, options);
+      assert.deepEqual(Array.from(replayed.features), Array.from(Float32Array.from(expected)));
+      const psiColumn = featureIndex('psi.some_avg10');
+      assert.equal(replayed.features[3 * replayed.width + psiColumn], Math.fround(0.001 * 3));
     } finally {
       await store.stop();
     }
