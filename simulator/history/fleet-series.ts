@@ -53,6 +53,12 @@ class Column {
   }
 }
 
+function nanColumn(length: number): Column {
+  const column = new Column();
+  for (let i = 0; i < length; i++) column.push(NaN);
+  return column;
+}
+
 /** Runs the fleet for `days` and returns every host's utilisation series. */
 export function simulateFleetSeries(options: FleetSeriesOptions): FleetSeries {
   const events: ExhaustionEvent[] = [];
@@ -70,7 +76,16 @@ export function simulateFleetSeries(options: FleetSeriesOptions): FleetSeries {
   const ticks = Math.floor((options.days * 86_400_000) / intervalMs);
   const columns = new Map<
     string,
-    { hostId: string; resourceId: string; t: Column; v: Column; offset: Column }
+    {
+      hostId: string;
+      resourceId: string;
+      t: Column;
+      v: Column;
+      offset: Column;
+      /** PSI "some" averages, from the first sample that had them (NaN-filled before). */
+      p10?: Column;
+      p60?: Column;
+    }
   >();
   for (let k = 0; k < ticks; k++) {
     for (const message of fleet.tick(options.startMs + k * intervalMs)) {
@@ -87,9 +102,15 @@ export function simulateFleetSeries(options: FleetSeriesOptions): FleetSeries {
           };
           columns.set(key, column);
         }
+        if (s.pressure && !column.p10) {
+          column.p10 = nanColumn(column.t.length);
+          column.p60 = nanColumn(column.t.length);
+        }
         column.t.push(s.timestampMs);
         column.v.push(s.value);
         column.offset.push(s.utcOffsetS ?? NaN);
+        column.p10?.push(s.pressure?.someAvg10 ?? NaN);
+        column.p60?.push(s.pressure?.someAvg60 ?? NaN);
       }
     }
   }
@@ -97,7 +118,12 @@ export function simulateFleetSeries(options: FleetSeriesOptions): FleetSeries {
   const series = [...columns.values()].map((c) => ({
     hostId: c.hostId,
     resourceId: c.resourceId,
-    history: { timestampsMs: c.t.toArray(), values: c.v.toArray(), utcOffsetS: c.offset.toArray() },
+    history: {
+      timestampsMs: c.t.toArray(),
+      values: c.v.toArray(),
+      utcOffsetS: c.offset.toArray(),
+      ...(c.p10 && c.p60 && { pressureSomeAvg10: c.p10.toArray(), pressureSomeAvg60: c.p60.toArray() }),
+    },
   }));
   const profiles = new Map(fleet.describe().map((h) => [h.hostId, h.profile] as const));
   return { series, events, profiles };

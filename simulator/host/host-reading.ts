@@ -40,6 +40,8 @@ export interface HostReading {
   readonly swapUtilization: number;
   /** True when memory and swap were both full this tick: the kernel's OOM killer fires. */
   readonly outOfMemory: boolean;
+  /** Memory pressure stall (PSI), the kernel's avg10 and avg60 of "some" and "full", 0..1. */
+  readonly memoryPressure: { someAvg10: number; someAvg60: number; fullAvg10: number; fullAvg60: number };
   readonly filesystems: readonly FilesystemReading[];
   readonly fdsMax: number;
   readonly fdsAllocated: number;

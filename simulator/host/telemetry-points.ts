@@ -1,6 +1,7 @@
 /**
  * A host reading as the metric points a real agent publishes: the same
- * OTel names, units, attributes and order as agent/collectors/host-metrics.ts,
+ * OTel names, units, attributes and order as agent/collectors/host-metrics.ts
+ * (memory pressure stalls before the time zone, which the agent adds last),
  * plus the inode and descriptor utilisations the agent defines but does not
  * collect yet.
  */
@@ -23,6 +24,8 @@ const MEMORY_FREE: Attributes = { [ATTR.memoryState]: 'free' };
 const MEMORY_CACHED: Attributes = { [ATTR.memoryState]: 'cached' };
 const PAGING_USED: Attributes = { [ATTR.pagingState]: 'used' };
 const PAGING_FREE: Attributes = { [ATTR.pagingState]: 'free' };
+const MEMORY_PRESSURE_SOME: Attributes = { [ATTR.pressureResource]: 'memory', [ATTR.pressureScope]: 'some' };
+const MEMORY_PRESSURE_FULL: Attributes = { [ATTR.pressureResource]: 'memory', [ATTR.pressureScope]: 'full' };
 
 /**
  * The points of one host. Attribute sets never change for a host, so they
@@ -89,6 +92,11 @@ export class TelemetryLayout {
     add(METRIC.fileDescriptorUtilization, reading.fdsUtilization);
     add(METRIC.networkIo, reading.networkReceiveBytes, this.receive);
     add(METRIC.networkIo, reading.networkTransmitBytes, this.transmit);
+    // Memory pressure stalls, as a Linux host with PSI reports them (cpu and io pressure are not simulated).
+    add(METRIC.pressureAvg10, reading.memoryPressure.someAvg10, MEMORY_PRESSURE_SOME);
+    add(METRIC.pressureAvg60, reading.memoryPressure.someAvg60, MEMORY_PRESSURE_SOME);
+    add(METRIC.pressureAvg10, reading.memoryPressure.fullAvg10, MEMORY_PRESSURE_FULL);
+    add(METRIC.pressureAvg60, reading.memoryPressure.fullAvg60, MEMORY_PRESSURE_FULL);
     add(METRIC.timeZoneOffset, this.shape.utcOffsetHours * 3600);
     return points;
   }

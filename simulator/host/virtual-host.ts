@@ -5,7 +5,7 @@
  * refusing writes on a full disk. Each tick yields the telemetry message a
  * real agent on that host would publish, with its own sequence number.
  */
-import type { SeededRandom } from '../../models/random.js';
+import { SeededRandom } from '../../models/random.js';
 import { SCHEMA_VERSION, type TelemetryMessage } from '../../shared/wire/telemetry.js';
 import { MINUTE_MS, localTime } from '../clock.js';
 import { SmoothNoise, clamp } from '../signal.js';
@@ -35,6 +35,21 @@ const KERNEL_SHARE = 0.015;
 const SWAP_DRAIN_MS = 20 * MINUTE_MS;
 /** Time constants of the kernel's 1, 5 and 15 minute load averages. */
 const LOAD_TAUS_MS = [MINUTE_MS, 5 * MINUTE_MS, 15 * MINUTE_MS] as const;
+/**
+ * Memory pressure stall information (PSI "some": the share of wall time in
+ * which some task waited for memory). Nothing while the page cache gives way;
+ * from SWAP_PRESSURE_FROM of RAM in anonymous memory, reclaim scans (and
+ * swaps) anonymous pages and tasks start to stall, up to PSI_RECLAIM_MAX when
+ * the demand equals RAM; beyond SWAP_OUT_ABOVE the host thrashes, up to
+ * PSI_THRASH_MAX more. "full" (every task stalled) is a share of "some". The
+ * kernel reports exponential averages over 10 and 60 s.
+ */
+const PSI_RECLAIM_MAX = 0.12;
+const PSI_THRASH_MAX = 0.55;
+/** Demand beyond SWAP_OUT_ABOVE, share of RAM, at which thrashing stalls reach PSI_THRASH_MAX. */
+const PSI_THRASH_SPAN = 0.08;
+const PSI_FULL_SHARE = 0.35;
+const PSI_TAUS_MS = [10_000, 60_000] as const;
 
 /** Something a workload did that explains the series, for `incidents.jsonl`. */
 export interface IncidentRecord {
@@ -69,6 +84,13 @@ export class VirtualHost {
   private readonly layout: TelemetryLayout;
   private readonly cacheNoise: SmoothNoise;
   private readonly swapNoise: SmoothNoise;
+  /**
+   * The PSI figures' noise: a stream of its own, so that the host's other
+   * series are the same draws as without them.
+   */
+  private readonly psiRng: SeededRandom;
+  private psiSome: [number, number] | undefined;
+  private psiFull: [number, number] | undefined;
   private seq = 0;
   private lastT: number | undefined;
   private previous: HostReading | undefined;
@@ -97,6 +119,11 @@ export class VirtualHost {
     );
     this.cacheNoise = new SmoothNoise(this.rng, 0.12, 6 * 60 * MINUTE_MS);
     this.swapNoise = new SmoothNoise(this.rng, 0.1, 60 * MINUTE_MS);
+    this.psiRng = new SeededRandom(
+      fnv1a(
+        `${options.hostId}|${options.shape.memoryBytes}|${options.shape.swapBytes}|${options.shape.fileMax}`,
+      ),
+    );
     // Counters since a boot some time ago.
     this.rx = Math.round(this.rng.uniform(1e9, 1e12));
     this.tx = Math.round(this.rng.uniform(1e9, 1e12));
@@ -194,6 +221,7 @@ export class VirtualHost {
     this.swapSpill = Math.min(swapRoom, Math.max(spillNow, this.swapSpill * Math.exp(-dtMs / SWAP_DRAIN_MS)));
     const swapUsed = Math.round(swapTotal > 0 ? swapBase + this.swapSpill : 0);
     const memoryUsed = Math.round(Math.max(0, ramUsed));
+    const memoryPressure = this.memoryPressure(anon / total, dtMs);
     const cacheShare = clamp(0.55 + this.cacheNoise.next(dtMs), 0.15, 0.9);
     const memoryCached = Math.round((total - memoryUsed) * cacheShare);
 
@@ -238,6 +266,7 @@ export class VirtualHost {
       swapUsed,
       swapUtilization: swapTotal > 0 ? swapUsed / swapTotal : NaN,
       outOfMemory,
+      memoryPressure,
       filesystems,
       fdsMax: shape.fileMax,
       fdsAllocated,
@@ -246,4 +275,43 @@ export class VirtualHost {
       networkTransmitBytes: this.tx,
     };
   }
+
+  /** This tick's memory PSI averages, from the demand for RAM (anonymous memory ÷ RAM). */
+  private memoryPressure(demand: number, dtMs: number): HostReading['memoryPressure'] {
+    const reclaim = clamp((demand - SWAP_PRESSURE_FROM) / (1 - SWAP_PRESSURE_FROM), 0, 1);
+    const thrash = clamp((demand - SWAP_OUT_ABOVE) / PSI_THRASH_SPAN, 0, 1);
+    const stall = PSI_RECLAIM_MAX * reclaim * reclaim + PSI_THRASH_MAX * thrash;
+    // Stalls come in bursts: a noisy share of the expected one, and a trace of background reclaim.
+    const some = clamp(
+      stall * Math.exp(0.35 * this.psiRng.normal()) + 0.0005 * this.psiRng.uniform(0, 1),
+      0,
+      1,
+    );
+    const full = some * PSI_FULL_SHARE * this.psiRng.uniform(0.5, 1);
+    const average = (state: [number, number] | undefined, now: number): [number, number] => {
+      if (!state) return [now, now];
+      return PSI_TAUS_MS.map((tau, i) => {
+        const e = Math.exp(-dtMs / tau);
+        return state[i]! * e + now * (1 - e);
+      }) as [number, number];
+    };
+    this.psiSome = average(this.psiSome, some);
+    this.psiFull = average(this.psiFull, full);
+    return {
+      someAvg10: this.psiSome[0],
+      someAvg60: this.psiSome[1],
+      fullAvg10: this.psiFull[0],
+      fullAvg60: this.psiFull[1],
+    };
+  }
+}
+
+/** FNV-1a over a string's UTF-16 code units: a seed from a name. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
 }

@@ -15,6 +15,7 @@ import { SimulateConfigSchema, intervalSecondsOf, modeOf } from '../../simulator
 import { Fleet } from '../../simulator/fleet.js';
 import { labelStats } from '../../simulator/ground-truth/label-rates.js';
 import { GroundTruthRecorder } from '../../simulator/ground-truth/recorder.js';
+import { simulateFleetSeries } from '../../simulator/history/fleet-series.js';
 import { writeHistory } from '../../simulator/history/history-writer.js';
 import { Simulation } from '../../simulator/simulation.js';
 import { BACKFILL_CHANCE } from '../../simulator/workloads/batch-bursts.js';
@@ -157,6 +158,49 @@ describe('simulated fleet', () => {
       noSink,
     );
     assert.deepEqual(new Set(idle.hosts.map((h) => h.profile)), new Set(['idle', 'spool']));
+  });
+
+  it('reports memory pressure stalls: none with memory to spare, rising before swap runs out', () => {
+    const fleet = simulateFleetSeries({
+      hosts: 20,
+      seed: 5,
+      days: 3,
+      intervalSeconds: 60,
+      startMs: MONDAY,
+      profiles: ['api', 'office', 'worker'],
+    });
+    const psiAt = (hostId: string, resource: string, t: number) => {
+      const s = fleet.series.find((x) => x.hostId === hostId && x.resourceId === resource)!;
+      const i = Array.from(s.history.timestampsMs).findIndex((ts) => ts >= t);
+      return s.history.pressureSomeAvg10![i]!;
+    };
+    let calm = 0;
+    for (const s of fleet.series.filter((x) => x.resourceId === 'memory')) {
+      const psi = s.history.pressureSomeAvg10!;
+      Array.from(s.history.values).forEach((v, i) => {
+        if (v >= 0.6) return;
+        calm++;
+        assert.ok(psi[i]! < 0.01, `${s.hostId}: PSI ${psi[i]} at ${v} of memory`);
+      });
+    }
+    assert.ok(calm > 10_000, 'the fleet has hosts with memory to spare');
+    const swapEvents = fleet.events.filter((e) => e.kind === 'swap');
+    assert.ok(swapEvents.length >= 3, `swap events: ${swapEvents.length}`);
+    const before = swapEvents
+      .map((e) => psiAt(e.hostId, 'memory', e.startMs - 10 * 60_000))
+      .sort((a, b) => a - b);
+    assert.ok(
+      before[Math.floor(before.length / 2)]! > 0.1,
+      `PSI 10 min before swap ran out: ${before.join(', ')}`,
+    );
+    // Only the memory and swap series carry it (cpu and io pressure are not simulated).
+    for (const s of fleet.series) {
+      assert.equal(
+        s.history.pressureSomeAvg10 !== undefined,
+        ['memory', 'swap'].includes(s.resourceId),
+        s.resourceId,
+      );
+    }
   });
 });
 
