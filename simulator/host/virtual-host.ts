@@ -49,7 +49,8 @@ const PSI_THRASH_MAX = 0.55;
 /** Demand beyond SWAP_OUT_ABOVE, share of RAM, at which thrashing stalls reach PSI_THRASH_MAX. */
 const PSI_THRASH_SPAN = 0.08;
 const PSI_FULL_SHARE = 0.35;
-const PSI_TAUS_MS = [10_000, 60_000] as const;
+const PSI_AVG10_TAU_MS = 10_000;
+const PSI_AVG60_TAU_MS = 60_000;
 
 /** Something a workload did that explains the series, for `incidents.jsonl`. */
 export interface IncidentRecord {
@@ -89,8 +90,6 @@ export class VirtualHost {
    * series are the same draws as without them.
    */
   private readonly psiRng: SeededRandom;
-  private psiSome: [number, number] | undefined;
-  private psiFull: [number, number] | undefined;
   private seq = 0;
   private lastT: number | undefined;
   private previous: HostReading | undefined;
@@ -288,20 +287,17 @@ export class VirtualHost {
       1,
     );
     const full = some * PSI_FULL_SHARE * this.psiRng.uniform(0.5, 1);
-    const average = (state: [number, number] | undefined, now: number): [number, number] => {
-      if (!state) return [now, now];
-      return PSI_TAUS_MS.map((tau, i) => {
-        const e = Math.exp(-dtMs / tau);
-        return state[i]! * e + now * (1 - e);
-      }) as [number, number];
-    };
-    this.psiSome = average(this.psiSome, some);
-    this.psiFull = average(this.psiFull, full);
+    // The kernel's running averages, from the previous tick's (the first tick starts them).
+    const last = this.previous?.memoryPressure;
+    const e10 = Math.exp(-dtMs / PSI_AVG10_TAU_MS);
+    const e60 = Math.exp(-dtMs / PSI_AVG60_TAU_MS);
+    const average = (previous: number | undefined, now: number, e: number) =>
+      previous === undefined ? now : previous * e + now * (1 - e);
     return {
-      someAvg10: this.psiSome[0],
-      someAvg60: this.psiSome[1],
-      fullAvg10: this.psiFull[0],
-      fullAvg60: this.psiFull[1],
+      someAvg10: average(last?.someAvg10, some, e10),
+      someAvg60: average(last?.someAvg60, some, e60),
+      fullAvg10: average(last?.fullAvg10, full, e10),
+      fullAvg60: average(last?.fullAvg60, full, e60),
     };
   }
 }
