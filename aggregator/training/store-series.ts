@@ -92,7 +92,7 @@ async function readPressure(
   hostId: string,
   kind: ResourceKind,
   to: number,
-): Promise<{ avg10: ReturnType<typeof mergePoints>; avg60: ReturnType<typeof mergePoints> } | undefined> {
+): Promise<{ avg10: Columns; avg60: Columns } | undefined> {
   const resource = PRESSURE_OF_KIND[kind];
   if (!resource) return undefined;
   const read = async (metric: string) =>
@@ -108,10 +108,7 @@ async function readPressure(
 }
 
 /** The value recorded at each sample time exactly (the same message), NaN where none was. */
-function alignExact(
-  times: Float64Array,
-  recorded: { timestampsMs: Float64Array; values: Float64Array },
-): Float64Array {
+function alignExact(times: Float64Array, recorded: Columns): Float64Array {
   const out = new Float64Array(times.length).fill(NaN);
   let j = 0;
   for (let i = 0; i < times.length; i++) {
@@ -126,11 +123,14 @@ function hasFinite(values: Float64Array): boolean {
   return values.some(Number.isFinite);
 }
 
-/** Point lists (each oldest first) as one columnar history in time order; a repeated time keeps its first value. */
-function mergePoints(parts: Array<Array<[number, number]>>): {
+/** Samples as columns, in time order. */
+interface Columns {
   timestampsMs: Float64Array;
   values: Float64Array;
-} {
+}
+
+/** Point lists (each oldest first) as one columnar history in time order; a repeated time keeps its first value. */
+function mergePoints(parts: Array<Array<[number, number]>>): Columns {
   const points = parts.length === 1 ? parts[0]! : parts.flat().sort((a, b) => a[0] - b[0]);
   const timestampsMs = new Float64Array(points.length);
   const values = new Float64Array(points.length);
@@ -148,10 +148,7 @@ function mergePoints(parts: Array<Array<[number, number]>>): {
  * same message, else the last one before it (the offset changes only with
  * daylight saving); NaN before the first (imported series without one).
  */
-function alignOffsets(
-  times: Float64Array,
-  offsets: { timestampsMs: Float64Array; values: Float64Array },
-): Float64Array {
+function alignOffsets(times: Float64Array, offsets: Columns): Float64Array {
   const out = new Float64Array(times.length).fill(NaN);
   let j = -1;
   for (let i = 0; i < times.length; i++) {

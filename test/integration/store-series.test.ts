@@ -17,6 +17,37 @@ const dir = mkdtempSync(join(tmpdir(), 'cloudsense-store-series-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const T0 = Date.UTC(2026, 0, 5);
+
+/** A started DuckDB store of its own in the test's directory. */
+async function openStore(name: string): Promise<DuckDbTelemetryStore> {
+  const store = new DuckDbTelemetryStore({
+    path: join(dir, `${name}.duckdb`),
+    memoryLimit: '128MB',
+    threads: 1,
+  });
+  await store.start();
+  return store;
+}
+
+/** One message of `hostId`'s, a minute apart from the last: memory at `value`, and `extra` points. */
+function memoryMessage(
+  hostId: string,
+  i: number,
+  value: number,
+  extra: MetricPoint[] = [],
+): TelemetryMessage {
+  return {
+    schemaVersion: 1,
+    hostId,
+    seq: i + 1,
+    timestamp: T0 + i * 60_000,
+    intervalSeconds: 60,
+    metrics: [
+      { name: 'system.memory.utilization', unit: '1', value, attributes: { 'system.memory.state': 'used' } },
+      ...extra,
+    ],
+  };
+}
 const fs = (mount: string, value: number): MetricPoint => ({
   name: 'system.filesystem.utilization',
   unit: '1',
@@ -52,12 +83,7 @@ function message(hostId: string, i: number): TelemetryMessage {
 
 describe('reading training series from the store', () => {
   it('gives one series per host and resource, each mountpoint its own, before --until only', async () => {
-    const store = new DuckDbTelemetryStore({
-      path: join(dir, 'telemetry.duckdb'),
-      memoryLimit: '128MB',
-      threads: 1,
-    });
-    await store.start();
+    const store = await openStore('telemetry');
     try {
       await store.write([
         ...Array.from({ length: 600 }, (_, i) => message('web-01', i)),
@@ -89,12 +115,7 @@ describe('reading training series from the store', () => {
   });
 
   it('merges the series of one resource stored under different attributes (imported and collected)', async () => {
-    const store = new DuckDbTelemetryStore({
-      path: join(dir, 'merged.duckdb'),
-      memoryLimit: '128MB',
-      threads: 1,
-    });
-    await store.start();
+    const store = await openStore('merged');
     try {
       // Imported history (mountpoint only, seq 0) up to T0 + 100 min, then the agent's (with device and type)
       // from T0 + 90 min: the overlap keeps the first value of each time.
@@ -137,12 +158,7 @@ describe('reading training series from the store', () => {
   });
 
   it('reads the pressure stalls each message carried, so replayed features equal the agent’s, PSI included', async () => {
-    const store = new DuckDbTelemetryStore({
-      path: join(dir, 'pressure.duckdb'),
-      memoryLimit: '128MB',
-      threads: 1,
-    });
-    await store.start();
+    const store = await openStore('pressure');
     try {
       const psi = (resource: string, scope: string, avg10: number, avg60: number): MetricPoint[] =>
         [
@@ -156,28 +172,20 @@ describe('reading training series from the store', () => {
         }));
       // Memory climbing under pressure; every third message without PSI (a gap in /proc/pressure), and
       // cpu and "full" figures that the memory features must not take.
-      const messages: TelemetryMessage[] = Array.from({ length: 240 }, (_, i) => ({
-        schemaVersion: 1,
-        hostId: 'db-01',
-        seq: i + 1,
-        timestamp: T0 + i * 60_000,
-        intervalSeconds: 60,
-        metrics: [
-          {
-            name: 'system.memory.utilization',
-            unit: '1',
-            value: 0.6 + (0.3 * i) / 240,
-            attributes: { 'system.memory.state': 'used' },
-          },
-          ...(i % 3 === 2
+      const messages = Array.from({ length: 240 }, (_, i) =>
+        memoryMessage(
+          'db-01',
+          i,
+          0.6 + (0.3 * i) / 240,
+          i % 3 === 2
             ? []
             : [
                 ...psi('memory', 'some', 0.001 * i, 0.0008 * i),
                 ...psi('memory', 'full', 0.5, 0.5),
                 ...psi('cpu', 'some', 0.9, 0.9),
-              ]),
-        ],
-      }));
+              ],
+        ),
+      );
       await store.write(messages);
 
       const [series] = await readResourceSeries(store, 'memory');
@@ -208,30 +216,11 @@ describe('reading training series from the store', () => {
   });
 
   it('keeps the rows around a stored remediation run out of the training labels', async () => {
-    const store = new DuckDbTelemetryStore({
-      path: join(dir, 'remediated.duckdb'),
-      memoryLimit: '128MB',
-      threads: 1,
-    });
-    await store.start();
+    const store = await openStore('remediated');
     try {
       // Memory climbs from 50% to 99% over 10 h: an exhaustion (≥ 95%) near the end, whose
       // 30 min lead-up gives positive rows. A playbook ran 20 min before it.
-      const memory = (i: number): TelemetryMessage => ({
-        schemaVersion: 1,
-        hostId: 'web-01',
-        seq: i + 1,
-        timestamp: T0 + i * 60_000,
-        intervalSeconds: 60,
-        metrics: [
-          {
-            name: 'system.memory.utilization',
-            unit: '1',
-            value: 0.5 + (0.49 * i) / 600,
-            attributes: { 'system.memory.state': 'used' },
-          },
-        ],
-      });
+      const memory = (i: number) => memoryMessage('web-01', i, 0.5 + (0.49 * i) / 600);
       const crossing = Math.ceil(((0.95 - 0.5) * 600) / 0.49);
       const run: EventMessage = {
         schemaVersion: 1,
