@@ -1,5 +1,17 @@
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDbTelemetryStore } from '../../aggregator/storage/duckdb/duckdb-store.js';
+
+/** Opens and starts `<dir>/<name>.duckdb`, small (128 MB memory limit, one thread); the test stops it. */
+export async function openDuckDbStore(dir: string, name: string): Promise<DuckDbTelemetryStore> {
+  const store = new DuckDbTelemetryStore({
+    path: join(dir, `${name}.duckdb`),
+    memoryLimit: '128MB',
+    threads: 1,
+  });
+  await store.start();
+  return store;
+}
 
 /** Runs one query on a data dir's DuckDB file, read-only, after the process that held it has exited. */
 export async function queryClosedStore(

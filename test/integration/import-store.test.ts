@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { resolveTarget } from '../../aggregator/import/import-target.js';
 import { IMPORTED_SEQ, OverlapError, planImport, writeSeries } from '../../aggregator/import/store-import.js';
-import { DuckDbTelemetryStore } from '../../aggregator/storage/duckdb/duckdb-store.js';
 import { readResourceSeries } from '../../aggregator/training/store-series.js';
 import type { TelemetryMessage } from '../../shared/wire/telemetry.js';
+import { openDuckDbStore } from '../helpers/duckdb.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cloudsense-import-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,15 +15,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const T0 = Date.UTC(2026, 0, 5);
 const MINUTE = 60_000;
 
-async function openStore(name: string): Promise<DuckDbTelemetryStore> {
-  const store = new DuckDbTelemetryStore({
-    path: join(dir, `${name}.duckdb`),
-    memoryLimit: '128MB',
-    threads: 1,
-  });
-  await store.start();
-  return store;
-}
+const openStore = (name: string) => openDuckDbStore(dir, name);
 
 /** `n` samples a minute apart from `start`, values rising from 0.4. */
 function minutes(start: number, n: number): { timestampsMs: Float64Array; values: Float64Array } {

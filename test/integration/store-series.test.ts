@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DuckDbTelemetryStore } from '../../aggregator/storage/duckdb/duckdb-store.js';
 import { storedRemediationWindows } from '../../aggregator/remediation/remediation-windows.js';
 import { hostsOf, readResourceSeries } from '../../aggregator/training/store-series.js';
 import { buildExhaustionDataset } from '../../models/dataset/index.js';
@@ -12,22 +11,14 @@ import { DEFAULT_EXHAUSTION } from '../../shared/resources/index.js';
 import { extractUtilization } from '../../shared/resources/utilization.js';
 import type { EventMessage } from '../../shared/wire/events.js';
 import type { MetricPoint, TelemetryMessage } from '../../shared/wire/telemetry.js';
+import { openDuckDbStore } from '../helpers/duckdb.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cloudsense-store-series-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const T0 = Date.UTC(2026, 0, 5);
 
-/** A started DuckDB store of its own in the test's directory. */
-async function openStore(name: string): Promise<DuckDbTelemetryStore> {
-  const store = new DuckDbTelemetryStore({
-    path: join(dir, `${name}.duckdb`),
-    memoryLimit: '128MB',
-    threads: 1,
-  });
-  await store.start();
-  return store;
-}
+const openStore = (name: string) => openDuckDbStore(dir, name);
 
 /** One message of `hostId`'s, a minute apart from the last: memory at `value`, and `extra` points. */
 function memoryMessage(
