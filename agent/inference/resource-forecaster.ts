@@ -125,8 +125,13 @@ export class ResourceForecaster {
         this.tracked.set(sample.resourceId, resource);
       }
       if (
-        resource.extractor.push(sample.timestampMs, sample.value, sample.pressure, sample.utcOffsetS) ===
-        'accepted'
+        resource.extractor.push(
+          sample.timestampMs,
+          sample.value,
+          sample.pressure,
+          sample.utcOffsetS,
+          sample.companion,
+        ) === 'accepted'
       ) {
         resource.lastSampleAt = sample.timestampMs;
         sampled.push(sample.resourceId);

@@ -12,7 +12,7 @@
 import { evaluationTimesByStep } from '../../models/dataset/index.js';
 import type { DatasetSeries } from '../../models/dataset/index.js';
 import { acceptedSeries } from '../../models/labels/index.js';
-import { replaySeries } from '../../shared/features/replay.js';
+import { SIDE_COLUMNS, type SeriesHistory, replaySeries } from '../../shared/features/replay.js';
 import { FEATURE_SCHEMA, SEASON_SPAN_MS } from '../../shared/features/schema.js';
 import { parseResourceId } from '../../shared/resources/resource-id.js';
 import {
@@ -124,11 +124,7 @@ function sliceHistory(history: DatasetSeries['history'], fromMs: number, untilMs
   while (hi < ts.length && ts[hi]! < untilMs) hi++;
   const cut = (column: ArrayLike<number> | undefined) =>
     column === undefined ? undefined : Float64Array.from({ length: hi - lo }, (_, i) => column[lo + i]!);
-  return {
-    timestampsMs: cut(ts)!,
-    values: cut(history.values)!,
-    ...(history.pressureSomeAvg10 && { pressureSomeAvg10: cut(history.pressureSomeAvg10)! }),
-    ...(history.pressureSomeAvg60 && { pressureSomeAvg60: cut(history.pressureSomeAvg60)! }),
-    ...(history.utcOffsetS && { utcOffsetS: cut(history.utcOffsetS)! }),
-  };
+  const sliced: SeriesHistory = { timestampsMs: cut(ts)!, values: cut(history.values)! };
+  for (const key of SIDE_COLUMNS) if (history[key]) sliced[key] = cut(history[key]);
+  return sliced;
 }

@@ -9,7 +9,12 @@ import {
   type Resource,
   type ResourceKind,
 } from '../../shared/resources/resource-id.js';
-import { PRESSURE_OF_KIND, UTILIZATION_METRICS } from '../../shared/resources/utilization.js';
+import {
+  COMPANION_OF_KIND,
+  PRESSURE_OF_KIND,
+  UTILIZATION_METRICS,
+  type UtilizationMetric,
+} from '../../shared/resources/utilization.js';
 import { ATTR, METRIC } from '../../shared/wire/metric-names.js';
 import type { TelemetryStore } from '../storage/telemetry-store.js';
 
@@ -20,7 +25,8 @@ const MAX_POINTS_PER_SERIES = 5_000_000;
  * Reads, from the telemetry store, every host's utilisation history of one
  * resource kind (each mountpoint its own series for filesystems and inodes),
  * shaped for the dataset builder, with the host's UTC offset and the
- * pressure-stall averages (PSI "some") of the resource's kind from the same
+ * pressure-stall averages (PSI "some") of the resource's kind and the
+ * companion resource's utilisation (memory for swap) from the same
  * messages, as the agent's extractor gets them. Only samples before
  * `untilMs` are read.
  */
@@ -44,9 +50,7 @@ export async function readResourceSeries(
     // agent's (mountpoint, device, type). They are one history: merged by time, first value wins.
     const byResource = new Map<string, Array<[number, number]>[]>();
     for (const s of series) {
-      if (!Object.entries(spec.attributes).every(([k, v]) => s.attributes[k] === v)) continue;
-      if (spec.noOtherAttributes && Object.keys(s.attributes).length > Object.keys(spec.attributes).length)
-        continue;
+      if (!isSeriesOf(spec, s.attributes)) continue;
       const resource = resourceOf(kind, s.attributes[ATTR.mountpoint]);
       if (!resource) continue;
       const resourceId = formatResourceId(resource);
@@ -65,12 +69,14 @@ export async function readResourceSeries(
       ).map((s) => s.points),
     );
     const pressure = await readPressure(store, host.hostId, kind, to);
+    const companionHistory = await readCompanion(store, host.hostId, kind, to);
     for (const [resourceId, parts] of byResource) {
       const history = mergePoints(parts);
       const psi = pressure && {
         pressureSomeAvg10: alignExact(history.timestampsMs, pressure.avg10),
         pressureSomeAvg60: alignExact(history.timestampsMs, pressure.avg60),
       };
+      const companion = companionHistory && alignExact(history.timestampsMs, companionHistory);
       out.push({
         hostId: host.hostId,
         resourceId,
@@ -78,6 +84,7 @@ export async function readResourceSeries(
           ...history,
           utcOffsetS: alignOffsets(history.timestampsMs, offsets),
           ...(psi && (hasFinite(psi.pressureSomeAvg10) || hasFinite(psi.pressureSomeAvg60)) && psi),
+          ...(companion && hasFinite(companion) && { companion }),
         },
         exhaustion: resolveExhaustion(options.exhaustion ?? {}, resourceId),
       });
@@ -105,6 +112,32 @@ async function readPressure(
         .map((s) => s.points),
     );
   return { avg10: await read(METRIC.pressureAvg10.name), avg60: await read(METRIC.pressureAvg60.name) };
+}
+
+/** Whether a stored series with these attributes is the utilisation `spec` describes. */
+function isSeriesOf(spec: UtilizationMetric, attributes: Record<string, string>): boolean {
+  if (!Object.entries(spec.attributes).every(([k, v]) => attributes[k] === v)) return false;
+  return !(spec.noOtherAttributes && Object.keys(attributes).length > Object.keys(spec.attributes).length);
+}
+
+/** The host's utilisation of the companion resource of `kind` (memory for swap); undefined for a kind without one. */
+async function readCompanion(
+  store: TelemetryStore,
+  hostId: string,
+  kind: ResourceKind,
+  to: number,
+): Promise<Columns | undefined> {
+  const companion = COMPANION_OF_KIND[kind];
+  if (!companion) return undefined;
+  const spec = UTILIZATION_METRICS[companion];
+  const series = await store.querySeries({
+    hostId,
+    metric: spec.metric,
+    from: 0,
+    to,
+    limit: MAX_POINTS_PER_SERIES,
+  });
+  return mergePoints(series.filter((s) => isSeriesOf(spec, s.attributes)).map((s) => s.points));
 }
 
 /** The value recorded at each sample time exactly (the same message), NaN where none was. */

@@ -3,12 +3,12 @@
  * time-based hold-out boundary.
  */
 import { ValidationError } from '../../shared/errors.js';
-import type { SeriesHistory } from '../../shared/features/replay.js';
+import { SIDE_COLUMNS, type SeriesHistory } from '../../shared/features/replay.js';
 
 /** Throws a ValidationError unless every column is as long as the timestamps. */
 export function checkHistoryShape(history: SeriesHistory, path = 'history'): void {
   const n = history.timestampsMs.length;
-  for (const key of ['values', 'pressureSomeAvg10', 'pressureSomeAvg60', 'utcOffsetS'] as const) {
+  for (const key of ['values', ...SIDE_COLUMNS] as const) {
     const column = history[key];
     if (column && column.length !== n) {
       throw new ValidationError(`${key} has ${column.length} entries for ${n} timestamps`, {
@@ -37,9 +37,10 @@ export function historyBefore(history: SeriesHistory, untilMs: number): SeriesHi
     return out;
   };
   const cut: SeriesHistory = { timestampsMs: pick(ts), values: pick(history.values) };
-  if (history.pressureSomeAvg10) cut.pressureSomeAvg10 = pick(history.pressureSomeAvg10);
-  if (history.pressureSomeAvg60) cut.pressureSomeAvg60 = pick(history.pressureSomeAvg60);
-  if (history.utcOffsetS) cut.utcOffsetS = pick(history.utcOffsetS);
+  for (const key of SIDE_COLUMNS) {
+    const column = history[key];
+    if (column) cut[key] = pick(column);
+  }
   return cut;
 }
 

@@ -14,12 +14,16 @@
  * Missing features are NaN (the GBDT routes NaN down a learned branch).
  * Calendar features use the host's local time: the UTC offset pushed with
  * the samples (the last one known); before any offset is known they are NaN.
+ * The companion resource's utilisation (memory for swap), pushed with the
+ * samples, feeds `companion.*` over a window of its own.
  */
 import type { ExhaustionDefinition } from '../resources/exhaustion.js';
 import { RESOURCE_KINDS, type ResourceKind } from '../resources/resource-id.js';
 import type { PressureSample } from '../resources/utilization.js';
 import {
   BUCKETS_PER_WINDOW,
+  COMPANION_LEVEL,
+  COMPANION_WINDOW,
   FEATURE_COUNT,
   FEATURE_WINDOWS,
   MAX_SAMPLE_GAP_MS,
@@ -71,7 +75,11 @@ const COL = {
   nextMax1w: featureIndex('season.next_max_1w'),
   psiAvg10: featureIndex('psi.some_avg10'),
   psiAvg60: featureIndex('psi.some_avg60'),
+  companionLast: featureIndex('companion.last'),
+  companionSlope: featureIndex(`companion.slope.${COMPANION_WINDOW}`),
+  companionTtt: featureIndex(`companion.ttt_h.${COMPANION_WINDOW}`),
 };
+const COMPANION_WINDOW_MS = FEATURE_WINDOWS.find((w) => w.label === COMPANION_WINDOW)!.ms;
 const WINDOW_COLS = FEATURE_WINDOWS.map(
   (w) =>
     Object.fromEntries(WINDOW_STATS.map((s) => [s, featureIndex(`${s}.${w.label}`)])) as Record<
@@ -127,6 +135,11 @@ export class FeatureExtractor {
   private pressureT = NaN;
   private pressureAvg10 = NaN;
   private pressureAvg60 = NaN;
+  /** The companion's window, made at its first reading (most kinds never have one). */
+  private companion: TimeWindow | undefined;
+  private readonly companionStats = emptyWindowStats();
+  private companionT = NaN;
+  private companionV = NaN;
   /** The host's offset from UTC, ms, from the latest sample that carried one; NaN until then. */
   private utcOffsetMs = NaN;
   private readonly counters: ExtractorStats = { accepted: 0, droppedOutOfOrder: 0, droppedInvalid: 0 };
@@ -150,11 +163,19 @@ export class FeatureExtractor {
    * (0..1 ratio; not clamped), `pressure` the resource's PSI figures when
    * known (a pressure whose figures are both NaN counts as none),
    * `utcOffsetS` the host's local-time offset from UTC in seconds when known
-   * (a NaN one is ignored; the last known offset stays). O(1) amortised.
+   * (a NaN one is ignored; the last known offset stays), `companion` the
+   * companion resource's utilisation in the same reading when known (a
+   * non-finite one is ignored). O(1) amortised.
    * Says whether the sample was taken (see the file comment for what is
    * dropped).
    */
-  push(timestampMs: number, value: number, pressure?: PressureSample, utcOffsetS?: number): PushOutcome {
+  push(
+    timestampMs: number,
+    value: number,
+    pressure?: PressureSample,
+    utcOffsetS?: number,
+    companion?: number,
+  ): PushOutcome {
     if (!Number.isFinite(timestampMs) || !Number.isFinite(value)) {
       this.counters.droppedInvalid++;
       return 'invalid';
@@ -178,10 +199,26 @@ export class FeatureExtractor {
       this.pressureAvg60 = finiteOrNaN(pressure.someAvg60);
     }
     if (utcOffsetS !== undefined && Number.isFinite(utcOffsetS)) this.utcOffsetMs = utcOffsetS * SECOND_MS;
+    if (companion !== undefined && Number.isFinite(companion)) this.pushCompanion(timestampMs, companion);
     this.lastT = timestampMs;
     this.lastV = value;
     this.counters.accepted++;
     return 'accepted';
+  }
+
+  private pushCompanion(timestampMs: number, value: number): void {
+    this.companion ??= new TimeWindow(COMPANION_WINDOW_MS, BUCKETS_PER_WINDOW);
+    const gap = timestampMs - this.companionT;
+    const covered = gap <= MAX_SAMPLE_GAP_MS;
+    this.companion.push(
+      timestampMs,
+      value,
+      value >= COMPANION_LEVEL,
+      covered ? gap : 0,
+      covered ? this.companionT : NaN,
+    );
+    this.companionT = timestampMs;
+    this.companionV = value;
   }
 
   /** The feature vector at `atMs` (≥ the last accepted sample's time) in a new array. */
@@ -264,6 +301,22 @@ export class FeatureExtractor {
     const fresh = atMs - this.pressureT <= PRESSURE_MAX_AGE_MS;
     out[o + COL.psiAvg10] = fresh ? this.pressureAvg10 : NaN;
     out[o + COL.psiAvg60] = fresh ? this.pressureAvg60 : NaN;
+
+    const companion = this.companionStats;
+    if (this.companion && atMs - this.companionT <= MAX_SAMPLE_GAP_MS) {
+      this.companion.query(atMs, companion);
+      out[o + COL.companionLast] = this.companionV;
+      out[o + COL.companionSlope] = companion.slopePerMs * HOUR_MS;
+      out[o + COL.companionTtt] = timeToThresholdH(
+        companion.fittedAtQuery,
+        companion.slopePerMs,
+        COMPANION_LEVEL,
+      );
+    } else {
+      out[o + COL.companionLast] = NaN;
+      out[o + COL.companionSlope] = NaN;
+      out[o + COL.companionTtt] = NaN;
+    }
   }
 
   /** Time of the last accepted sample, Unix epoch ms; NaN before the first. */

@@ -2,7 +2,7 @@
 export type { ExtractorStats, FeatureExtractorOptions, PushOutcome } from './extractor.js';
 export { FeatureExtractor, timeToThresholdH } from './extractor.js';
 export type { ReplayResult, SeriesHistory } from './replay.js';
-export { acceptedSampleTimes, replaySeries } from './replay.js';
+export { SIDE_COLUMNS, acceptedSampleTimes, replaySeries } from './replay.js';
 export type { FeatureSchema, WindowLabel, WindowStat } from './schema.js';
 export {
   BUCKETS_PER_WINDOW,

@@ -20,7 +20,12 @@ export interface SeriesHistory {
   pressureSomeAvg60?: ArrayLike<number>;
   /** The host's offset from UTC in seconds at each sample (local-time calendar features); NaN where unknown. */
   utcOffsetS?: ArrayLike<number>;
+  /** The companion resource's utilisation (COMPANION_OF_KIND) at each sample; NaN where unknown. */
+  companion?: ArrayLike<number>;
 }
+
+/** The columns a history may carry beside its timestamps and values, each one entry per sample. */
+export const SIDE_COLUMNS = ['pressureSomeAvg10', 'pressureSomeAvg60', 'utcOffsetS', 'companion'] as const;
 
 export interface ReplayResult {
   /** Row-major, `rows × width`: row i holds the features at `evaluationTimesMs[i]`. */
@@ -45,13 +50,13 @@ export function replaySeries(
   if (ts.length !== values.length) {
     throw new ValidationError('timestamps and values differ in length', { path: 'values' });
   }
-  for (const key of ['pressureSomeAvg10', 'pressureSomeAvg60', 'utcOffsetS'] as const) {
+  for (const key of SIDE_COLUMNS) {
     const column = history[key];
     if (column && column.length !== ts.length) {
       throw new ValidationError(`${key} differs in length from the timestamps`, { path: key });
     }
   }
-  const { pressureSomeAvg10: p10, pressureSomeAvg60: p60, utcOffsetS: offsets } = history;
+  const { pressureSomeAvg10: p10, pressureSomeAvg60: p60, utcOffsetS: offsets, companion } = history;
   // One scratch object: the extractor copies the figures, and ignores a sample's PSI when both are NaN.
   const pressure = p10 !== undefined || p60 !== undefined ? { someAvg10: NaN, someAvg60: NaN } : undefined;
 
@@ -73,7 +78,13 @@ export function replaySeries(
         pressure.someAvg10 = p10 ? p10[next]! : NaN;
         pressure.someAvg60 = p60 ? p60[next]! : NaN;
       }
-      extractor.push(ts[next]!, values[next]!, pressure, offsets ? offsets[next]! : undefined);
+      extractor.push(
+        ts[next]!,
+        values[next]!,
+        pressure,
+        offsets ? offsets[next]! : undefined,
+        companion ? companion[next]! : undefined,
+      );
     }
     extractor.vectorInto(at, features, row * FEATURE_COUNT);
   }

@@ -11,12 +11,13 @@
  */
 import { createHash } from 'node:crypto';
 import { RESOURCE_KINDS } from '../resources/resource-id.js';
+import { COMPANION_OF_KIND } from '../resources/utilization.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 const DAY_MS = 24 * HOUR_MS;
 
-export const FEATURE_SCHEMA_VERSION = 2;
+export const FEATURE_SCHEMA_VERSION = 3;
 
 /**
  * Calendar features are in the host's local time: the UTC offset each sample
@@ -71,6 +72,16 @@ export const SEASON_LOOKAHEAD_MAX_MS = 6 * HOUR_MS;
 /** PSI figures older than this (no fresh reading) are NaN. */
 export const PRESSURE_MAX_AGE_MS = MAX_SAMPLE_GAP_MS;
 
+/**
+ * The companion resource (COMPANION_OF_KIND: memory for swap) is read over
+ * this window, and its time-to-level is to this utilisation: memory all but
+ * full, where the kernel starts swapping in earnest whatever the swap
+ * forecast's own threshold. Its figures are NaN when the companion has no
+ * reading within MAX_SAMPLE_GAP_MS, and for kinds without a companion.
+ */
+export const COMPANION_WINDOW = '1h' satisfies WindowLabel;
+export const COMPANION_LEVEL = 0.95;
+
 /** Windows whose trend gives a time-to-threshold estimate. */
 export const TIME_TO_THRESHOLD_WINDOWS = ['1h', '6h'] as const satisfies readonly WindowLabel[];
 /** Short/long window pairs for slope change. */
@@ -122,6 +133,9 @@ function buildNames(): string[] {
     'season.next_max_1w',
     'psi.some_avg10',
     'psi.some_avg60',
+    'companion.last',
+    `companion.slope.${COMPANION_WINDOW}`,
+    `companion.ttt_h.${COMPANION_WINDOW}`,
   );
   return names;
 }
@@ -144,6 +158,9 @@ function schemaHash(): string {
       seasonSpanMs: SEASON_SPAN_MS,
       seasonLookaheadMaxMs: SEASON_LOOKAHEAD_MAX_MS,
       pressureMaxAgeMs: PRESSURE_MAX_AGE_MS,
+      companions: COMPANION_OF_KIND,
+      companionWindow: COMPANION_WINDOW,
+      companionLevel: COMPANION_LEVEL,
       calendarTime: CALENDAR_TIME,
     },
   });

@@ -61,6 +61,21 @@ export const PRESSURE_OF_KIND: Readonly<Record<ResourceKind, PressureResource | 
   fds: undefined,
 };
 
+/**
+ * The resource whose filling comes before each kind's, read from the same
+ * message: swap fills once memory is all but full (on a host with a low
+ * swappiness, swap is near empty until then), so the swap forecast needs
+ * memory's level and trend as much as swap's own. Host-wide kinds only.
+ */
+export const COMPANION_OF_KIND: Readonly<Record<ResourceKind, 'memory' | undefined>> = {
+  cpu: undefined,
+  memory: undefined,
+  swap: 'memory',
+  filesystem: undefined,
+  inodes: undefined,
+  fds: undefined,
+};
+
 /** PSI "some" averages as 0..1 shares of wall time; NaN when unknown. */
 export interface PressureSample {
   readonly someAvg10: number;
@@ -79,6 +94,8 @@ export interface UtilizationSample {
   readonly pressure?: PressureSample;
   /** The host's local-time offset from UTC, seconds, when the message carries it. */
   readonly utcOffsetS?: number;
+  /** Utilisation of the kind's companion resource (COMPANION_OF_KIND) in the same message, when it has one. */
+  readonly companion?: number;
 }
 
 const KINDS_BY_METRIC = new Map<string, ResourceKind[]>();
@@ -95,7 +112,7 @@ for (const kind of RESOURCE_KINDS) {
 export function extractUtilization(message: TelemetryMessage): UtilizationSample[] {
   const pressure = extractPressure(message);
   const utcOffsetS = extractUtcOffset(message);
-  const samples: UtilizationSample[] = [];
+  const samples: Array<{ -readonly [K in keyof UtilizationSample]: UtilizationSample[K] }> = [];
   const seen = new Set<string>();
   for (const point of message.metrics) {
     const kinds = KINDS_BY_METRIC.get(point.name);
@@ -117,6 +134,11 @@ export function extractUtilization(message: TelemetryMessage): UtilizationSample
         ...(utcOffsetS !== undefined ? { utcOffsetS } : {}),
       });
     }
+  }
+  for (const sample of samples) {
+    const companionKind = COMPANION_OF_KIND[sample.resource.kind];
+    const companion = companionKind && samples.find((s) => s.resourceId === companionKind);
+    if (companion) sample.companion = companion.value;
   }
   return samples;
 }

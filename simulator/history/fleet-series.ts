@@ -85,6 +85,8 @@ export function simulateFleetSeries(options: FleetSeriesOptions): FleetSeries {
       /** PSI "some" averages, from the first sample that had them (NaN-filled before). */
       p10?: Column;
       p60?: Column;
+      /** The companion resource's utilisation, from the first sample that had it (NaN-filled before). */
+      companion?: Column;
     }
   >();
   for (let k = 0; k < ticks; k++) {
@@ -106,11 +108,13 @@ export function simulateFleetSeries(options: FleetSeriesOptions): FleetSeries {
           column.p10 = nanColumn(column.t.length);
           column.p60 = nanColumn(column.t.length);
         }
+        if (s.companion !== undefined && !column.companion) column.companion = nanColumn(column.t.length);
         column.t.push(s.timestampMs);
         column.v.push(s.value);
         column.offset.push(s.utcOffsetS ?? NaN);
         column.p10?.push(s.pressure?.someAvg10 ?? NaN);
         column.p60?.push(s.pressure?.someAvg60 ?? NaN);
+        column.companion?.push(s.companion ?? NaN);
       }
     }
   }
@@ -123,6 +127,7 @@ export function simulateFleetSeries(options: FleetSeriesOptions): FleetSeries {
       values: c.v.toArray(),
       utcOffsetS: c.offset.toArray(),
       ...(c.p10 && c.p60 && { pressureSomeAvg10: c.p10.toArray(), pressureSomeAvg60: c.p60.toArray() }),
+      ...(c.companion && { companion: c.companion.toArray() }),
     },
   }));
   const profiles = new Map(fleet.describe().map((h) => [h.hostId, h.profile] as const));

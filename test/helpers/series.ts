@@ -45,7 +45,8 @@ export function regularSeries(
  * Irregular spacing (1 s to 2 min), gaps of 15 min to 3 h, a few samples out
  * of order, repeated or NaN, PSI on most samples, and a UTC offset that is
  * unknown at first, then UTC+1, then UTC+2 (daylight saving) with a few
- * samples missing it.
+ * samples missing it, and a companion utilisation (memory for swap) that
+ * climbs and falls, missing on some samples and for one stretch of hours.
  */
 export function irregularSeries(name: string, durationMs: number, seed: number): GeneratedSeries {
   const rand = seededRandom(seed);
@@ -81,7 +82,22 @@ export function irregularSeries(name: string, durationMs: number, seed: number):
     utcOffsetS: Float64Array.from(ts, (_, i) =>
       i < 50 || i % 97 === 0 ? NaN : i < ts.length / 2 ? 3600 : 7200,
     ),
+    companion: companionOf(ts, seed),
   };
+}
+
+/** A companion series for the samples at `ts`, from its own random stream (the main series stays as it was). */
+function companionOf(ts: readonly number[], seed: number): Float64Array {
+  const rand = seededRandom(seed + 1000);
+  const out = new Float64Array(ts.length);
+  let v = 0.6;
+  for (let i = 0; i < ts.length; i++) {
+    v = clamp01(v + (rand() - 0.45) * 0.01);
+    if (v >= 0.99) v = 0.5; // a restart
+    const missing = rand() < 0.05 || (ts[i]! - T0 >= DAY && ts[i]! - T0 < DAY + 3 * HOUR);
+    out[i] = missing ? NaN : v;
+  }
+  return out;
 }
 
 /** Fills linearly from 0.2 to 0.97 over `periodMs`, then drops back (a cleanup job), sampled every `intervalMs`. */

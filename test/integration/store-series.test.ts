@@ -206,6 +206,63 @@ describe('reading training series from the store', () => {
     }
   });
 
+  it('reads memory with swap, so replayed swap features equal the agent’s, companion included', async () => {
+    const store = await openStore('companion');
+    try {
+      const swapPoint = (value: number): MetricPoint => ({
+        name: 'system.paging.utilization',
+        unit: '1',
+        value,
+        attributes: { 'system.paging.state': 'used' },
+      });
+      const freeMemory: MetricPoint = {
+        name: 'system.memory.utilization',
+        unit: '1',
+        value: 0.01,
+        attributes: { 'system.memory.state': 'free' },
+      };
+      // Memory all but full and climbing while swap starts to fill; every fifth message has swap alone,
+      // and every message a "free" memory figure that is not the companion.
+      const messages = Array.from({ length: 240 }, (_, i) => {
+        const withMemory = memoryMessage('db-01', i, 0.85 + (0.1 * i) / 240, [
+          swapPoint(0.02 + i / 1000),
+          freeMemory,
+        ]);
+        return i % 5 === 4 ? { ...withMemory, metrics: withMemory.metrics.slice(1) } : withMemory;
+      });
+      await store.write(messages);
+
+      const [series] = await readResourceSeries(store, 'swap');
+      assert.ok(series?.history.companion, 'the companion is read');
+      assert.equal(series.history.companion![3], 0.85 + (0.1 * 3) / 240);
+      assert.ok(Number.isNaN(series.history.companion![4]!), 'NaN where the message had no memory figure');
+      const [memory] = await readResourceSeries(store, 'memory');
+      assert.equal(memory?.history.companion, undefined, 'memory has no companion');
+
+      const options = { kind: 'swap' as const, exhaustion: DEFAULT_EXHAUSTION.swap };
+      const live = new FeatureExtractor(options);
+      const times: number[] = [];
+      const expected: number[] = [];
+      for (const m of messages) {
+        for (const sample of extractUtilization(m)) {
+          if (sample.resourceId !== 'swap') continue;
+          live.push(sample.timestampMs, sample.value, sample.pressure, sample.utcOffsetS, sample.companion);
+        }
+        times.push(m.timestamp);
+        expected.push(...live.vector(m.timestamp));
+      }
+      const replayed = replaySeries(series.history, times, options);
+      assert.deepEqual(Array.from(replayed.features), Array.from(Float32Array.from(expected)));
+      const last = featureIndex('companion.last');
+      assert.equal(replayed.features[238 * replayed.width + last], Math.fround(0.85 + (0.1 * 238) / 240));
+      assert.ok(
+        Number.isFinite(replayed.features[239 * replayed.width + featureIndex('companion.ttt_h.1h')]!),
+      );
+    } finally {
+      await store.stop();
+    }
+  });
+
   it('keeps the rows around a stored remediation run out of the training labels', async () => {
     const store = await openStore('remediated');
     try {

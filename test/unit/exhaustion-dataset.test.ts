@@ -180,6 +180,7 @@ describe('exhaustion dataset', () => {
       ];
       if (p10) history.pressureSomeAvg10 = late(p10);
       if (p60) history.pressureSomeAvg60 = late(p60);
+      if (s.history.companion) history.companion = late(s.history.companion);
       // A time-zone change after the cut must not move any calendar feature before it.
       const offsets = s.history.utcOffsetS;
       if (offsets) {

@@ -3,7 +3,11 @@ import { describe, it } from 'node:test';
 import { FeatureExtractor, type FeatureExtractorOptions } from '../../shared/features/extractor.js';
 import { acceptedSampleTimes, replaySeries } from '../../shared/features/replay.js';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../../shared/features/schema.js';
-import { DEFAULT_CPU_EXHAUSTION, DEFAULT_FILESYSTEM_EXHAUSTION } from '../../shared/resources/exhaustion.js';
+import {
+  DEFAULT_CPU_EXHAUSTION,
+  DEFAULT_EXHAUSTION,
+  DEFAULT_FILESYSTEM_EXHAUSTION,
+} from '../../shared/resources/exhaustion.js';
 import {
   DAY,
   type GeneratedSeries,
@@ -18,13 +22,21 @@ import {
 
 const CPU: FeatureExtractorOptions = { kind: 'cpu', exhaustion: DEFAULT_CPU_EXHAUSTION };
 const FS: FeatureExtractorOptions = { kind: 'filesystem', exhaustion: DEFAULT_FILESYSTEM_EXHAUSTION };
+const SWAP: FeatureExtractorOptions = { kind: 'swap', exhaustion: DEFAULT_EXHAUSTION.swap };
 
 const SERIES: [GeneratedSeries, FeatureExtractorOptions][] = [
   // Over a day, so the 24 h window fills, expires and re-bases.
   [regularSeries('regular 1 s', SECOND, DAY + 2 * HOUR, 1), CPU],
   // Over 9 days, so one-week seasonality has data.
   [regularSeries('regular 5 min', 5 * MINUTE, 9 * DAY, 2), FS],
-  [irregularSeries('irregular with gaps, PSI, out-of-order, repeated and NaN samples', 3 * DAY, 3), CPU],
+  [
+    irregularSeries(
+      'irregular with gaps, PSI, companion, out-of-order, repeated and NaN samples',
+      3 * DAY,
+      3,
+    ),
+    SWAP,
+  ],
   [sawtoothSeries('sawtooth', 30 * SECOND, 3 * HOUR, 3 * DAY, 4), FS],
 ];
 
@@ -32,11 +44,18 @@ const SERIES: [GeneratedSeries, FeatureExtractorOptions][] = [
 function livePath(series: GeneratedSeries, options: FeatureExtractorOptions): Float32Array[] {
   const extractor = new FeatureExtractor(options);
   const rows: Float32Array[] = [];
-  const { timestampsMs: ts, values, pressureSomeAvg10: p10, pressureSomeAvg60: p60, utcOffsetS } = series;
+  const {
+    timestampsMs: ts,
+    values,
+    pressureSomeAvg10: p10,
+    pressureSomeAvg60: p60,
+    utcOffsetS,
+    companion,
+  } = series;
   for (let i = 0; i < ts.length; i++) {
     const pressure = p10 && p60 ? { someAvg10: p10[i]!, someAvg60: p60[i]! } : undefined;
     const offset = utcOffsetS?.[i];
-    if (extractor.push(ts[i]!, values[i]!, pressure, offset) === 'accepted')
+    if (extractor.push(ts[i]!, values[i]!, pressure, offset, companion?.[i]) === 'accepted')
       rows.push(extractor.vector(ts[i]!));
   }
   return rows;
@@ -69,6 +88,15 @@ describe('feature extraction: live and replay paths', () => {
       assert.equal(firstDifference(liveMatrix, replay.features), undefined);
       // The comparison covered NaN cells too, not only numbers.
       assert.ok(replay.features.some(Number.isNaN));
+      if (series.companion) {
+        // …and the companion's figures, both read and gone stale.
+        const col = FEATURE_NAMES.indexOf('companion.ttt_h.1h');
+        const cells = Array.from(
+          { length: replay.rows },
+          (_, r) => replay.features[r * FEATURE_COUNT + col]!,
+        );
+        assert.ok(cells.some(Number.isFinite) && cells.some(Number.isNaN));
+      }
     });
   }
 

@@ -12,6 +12,7 @@ import {
 } from '../../shared/features/schema.js';
 import {
   DEFAULT_CPU_EXHAUSTION,
+  DEFAULT_EXHAUSTION,
   DEFAULT_FILESYSTEM_EXHAUSTION,
   DEFAULT_MEMORY_EXHAUSTION,
 } from '../../shared/resources/exhaustion.js';
@@ -59,8 +60,8 @@ describe('feature schema', () => {
   });
 
   it('is pinned: changing any feature means a new version and a new hash here', () => {
-    assert.equal(FEATURE_SCHEMA.version, 2);
-    assert.equal(FEATURE_SCHEMA.hash, '266970490ee03058ec20967a078425de2dacfc7afc609c09b951f6c1ffb115bd');
+    assert.equal(FEATURE_SCHEMA.version, 3);
+    assert.equal(FEATURE_SCHEMA.hash, '3a6fd6e1d4688f45fee481656ac7d51c66fb4373ea4dad15fe346dc068039afc');
   });
 
   it('writes every column', () => {
@@ -327,6 +328,33 @@ describe('feature extraction', () => {
     assert.equal(f['psi.some_avg10'], Math.fround(0.12));
     assert.equal(f['psi.some_avg60'], Math.fround(0.05));
     assert.ok(Number.isNaN(features(extractor, T0 + 11 * MINUTE)['psi.some_avg60']!));
+  });
+
+  it("reads the companion's level, 1 h trend and time to 95 %, NaN without one or once stale", () => {
+    const swap = new FeatureExtractor({ kind: 'swap', exhaustion: DEFAULT_EXHAUSTION.swap });
+    swap.push(T0, 0.05);
+    for (const name of ['companion.last', 'companion.slope.1h', 'companion.ttt_h.1h']) {
+      assert.ok(Number.isNaN(features(swap, T0)[name]!), name);
+    }
+    // Memory climbs 6 points an hour from 0.80: 0.86 at 1 h, 1.5 h from 0.95.
+    for (let m = 0; m <= 60; m++) {
+      const t = T0 + MINUTE + m * MINUTE;
+      swap.push(t, 0.05, undefined, undefined, m === 30 ? NaN : 0.8 + (0.06 * m) / 60);
+    }
+    const at = T0 + 61 * MINUTE;
+    const f = features(swap, at);
+    close(f['companion.last']!, 0.86, 1e-6, 'companion.last');
+    close(f['companion.slope.1h']!, 0.06, 1e-3, 'companion.slope.1h');
+    close(f['companion.ttt_h.1h']!, 1.5, 0.02, 'companion.ttt_h.1h');
+    // The swap series' own features are untouched by the companion.
+    close(f['slope.1h']!, 0, 1e-9, 'slope.1h');
+    // Samples without a companion reading: its figures go stale after MAX_SAMPLE_GAP_MS.
+    for (let m = 1; m <= 10; m++) swap.push(at + m * MINUTE, 0.05);
+    assert.equal(features(swap, at + 10 * MINUTE)['companion.last'], Math.fround(0.86));
+    swap.push(at + 11 * MINUTE, 0.05);
+    for (const name of ['companion.last', 'companion.slope.1h', 'companion.ttt_h.1h']) {
+      assert.ok(Number.isNaN(features(swap, at + 11 * MINUTE)[name]!), name);
+    }
   });
 
   it('refuses an impossible definition', () => {

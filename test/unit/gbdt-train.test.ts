@@ -94,6 +94,31 @@ describe('GBDT trainer', () => {
     assert.notDeepEqual(a, c);
   });
 
+  it('trains the same trees when columns it cannot split on are added after the others', () => {
+    // A new feature that a resource kind never has (all NaN, or one value) must not move that kind's
+    // model: feature sampling draws only from splittable columns.
+    const train = classification(5_000, 11);
+    const wide = new Float32Array(train.numRows * 5);
+    for (let i = 0; i < train.numRows; i++) {
+      wide.set(train.features.subarray(i * 3, i * 3 + 3), i * 5);
+      wide[i * 5 + 3] = NaN;
+      wide[i * 5 + 4] = 0.25;
+    }
+    const params = {
+      numIterations: 20,
+      featureFraction: 0.67,
+      baggingFraction: 0.7,
+      baggingFreq: 1,
+      seed: 5,
+    };
+    const narrow = trainGbdt(train, params).model;
+    const widened = trainGbdt(
+      { ...train, features: wide, featureNames: [...train.featureNames, 'never', 'constant'] },
+      params,
+    ).model;
+    assert.deepEqual(widened.trees, narrow.trees);
+  });
+
   it('stops early on a validation set and keeps the best iteration', () => {
     const train = classification(3_000, 8);
     const valid = classification(2_000, 9);

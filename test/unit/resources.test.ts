@@ -164,6 +164,37 @@ describe('utilisation from telemetry', () => {
     assert.deepEqual(byId.get('inodes:%2F')!.resource, { kind: 'inodes', mountpoint: '/' });
   });
 
+  it("gives swap's sample memory's utilisation from the same message as its companion, and no other sample one", () => {
+    const samples = extractUtilization(
+      message([
+        { ...METRIC.pagingUtilization, value: 0.05, attributes: { [ATTR.pagingState]: 'used' } },
+        { ...METRIC.cpuUtilization, value: 0.31 },
+        { ...METRIC.memoryUtilization, value: 0.93, attributes: { [ATTR.memoryState]: 'used' } },
+        { ...METRIC.fileDescriptorUtilization, value: 0.03 },
+      ]),
+    );
+    assert.deepEqual(
+      samples.map((s) => [s.resourceId, s.companion]),
+      [
+        ['swap', 0.93],
+        ['cpu', undefined],
+        ['memory', undefined],
+        ['fds', undefined],
+      ],
+    );
+    // Without a (valid) memory reading, swap has no companion.
+    const alone = extractUtilization(
+      message([
+        { ...METRIC.pagingUtilization, value: 0.05, attributes: { [ATTR.pagingState]: 'used' } },
+        { ...METRIC.memoryUtilization, value: 1.5, attributes: { [ATTR.memoryState]: 'used' } },
+      ]),
+    );
+    assert.deepEqual(
+      alone.map((s) => [s.resourceId, s.companion]),
+      [['swap', undefined]],
+    );
+  });
+
   it('gives every sample the host’s UTC offset when the message has a plausible one', () => {
     const withOffset = (value: number) =>
       extractUtilization(
