@@ -50,26 +50,14 @@ const fs = (mount: string, value: number): MetricPoint => ({
   },
 });
 
+/** One message of `hostId`'s: cpu, memory, two mountpoints (`/` filling slowly) and a UTC offset. */
 function message(hostId: string, i: number): TelemetryMessage {
-  return {
-    schemaVersion: 1,
-    hostId,
-    seq: i + 1,
-    timestamp: T0 + i * 60_000,
-    intervalSeconds: 60,
-    metrics: [
-      { name: 'system.cpu.utilization', unit: '1', value: 0.2 },
-      {
-        name: 'system.memory.utilization',
-        unit: '1',
-        value: 0.5,
-        attributes: { 'system.memory.state': 'used' },
-      },
-      fs('/', 0.5 + i / 10_000),
-      fs('/var/log', 0.3),
-      { name: 'system.time_zone.offset', unit: 's', value: 3600 },
-    ],
-  };
+  return memoryMessage(hostId, i, 0.5, [
+    { name: 'system.cpu.utilization', unit: '1', value: 0.2 },
+    fs('/', 0.5 + i / 10_000),
+    fs('/var/log', 0.3),
+    { name: 'system.time_zone.offset', unit: 's', value: 3600 },
+  ]);
 }
 
 describe('reading training series from the store', () => {
