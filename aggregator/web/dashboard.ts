@@ -123,10 +123,24 @@ function render() {
     hosts.size + (hosts.size === 1 ? ' host, ' : ' hosts, ') + raised.length + (raised.length === 1 ? ' alert' : ' alerts');
 }
 
+/**
+ * Keeps the newest forecast per host and resource. A REST answer can reach the page after a newer
+ * forecast came over the stream; it must not put back an alert that has already resolved.
+ */
 function setForecast(f) {
   let byResource = forecasts.get(f.hostId);
   if (!byResource) forecasts.set(f.hostId, (byResource = new Map()));
+  const known = byResource.get(f.resource);
+  if (known && known.time && f.time && known.time > f.time) return;
   byResource.set(f.resource, f);
+}
+
+/** Takes a host from REST, keeping its telemetry when the stream already brought newer. */
+function setHost(h) {
+  const known = hosts.get(h.id);
+  if (known && known.lastSeen && h.lastSeen && known.lastSeen > h.lastSeen) {
+    hosts.set(h.id, { ...h, metrics: known.metrics, lastSeen: known.lastSeen, online: true });
+  } else hosts.set(h.id, h);
 }
 
 /** Asks for a token: none was given, or the one given is refused. */
@@ -151,7 +165,7 @@ async function refresh() {
   if (waitingForToken) return;
   try {
     const [h, p] = await Promise.all([api('/api/v1/hosts'), api('/api/v1/predictions/latest')]);
-    for (const host of h.hosts) hosts.set(host.id, host);
+    for (const host of h.hosts) setHost(host);
     for (const f of p.forecasts) setForecast(f);
     render();
   } catch (e) { /* the status line and the token form tell the operator */ }

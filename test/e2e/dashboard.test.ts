@@ -4,7 +4,7 @@
  * token, refuses a wrong one, and with a read token shows a real agent's
  * host with its riskiest forecast and the alerts raised now; an alert that
  * resolves leaves the page live, through the WebSocket stream, without a
- * reload.
+ * reload, and a REST answer older than the stream does not bring it back.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -126,14 +126,14 @@ describe('the dashboard in a browser', () => {
       await page.goto(base);
 
       // Authentication is on: the page asks for a token and shows no data.
-      await page.locator('#auth').waitFor({ state: 'visible', timeout: 15_000 });
+      await page.locator('#auth').waitFor({ state: 'visible', timeout: 30_000 });
       assert.match(await page.locator('#auth-why').innerText(), /asks for an API token/);
       assert.deepEqual(await rows(page, 'hosts'), []);
 
       // A wrong token is refused and the form asks again.
       await page.locator('#auth-token').fill('csa.000000000000.wrong');
       await page.locator('#auth button').click();
-      await page.locator('#auth-why', { hasText: 'refused this token' }).waitFor({ timeout: 15_000 });
+      await page.locator('#auth-why', { hasText: 'refused this token' }).waitFor({ timeout: 30_000 });
 
       // The read token: hosts, the real agent's riskiest forecast, the raised alert.
       await page.locator('#auth-token').fill(readToken);
@@ -155,11 +155,28 @@ describe('the dashboard in a browser', () => {
       assert.match(alertText, /5 min – 25 min/);
       assert.match(await page.locator('#summary').innerText(), /2 hosts, 1 alert\b/);
 
-      // The alert resolves: the stream takes it off the page, no reload.
+      // The alert resolves: the stream takes it off the page, no reload. A REST answer taken while it
+      // was still raised reaches the page only afterwards (held here); it must not put the alert back.
+      let release = (): void => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let answered = (): void => {};
+      const staleAnswered = new Promise<void>((resolve) => (answered = resolve));
+      await page.route('**/api/v1/predictions/latest', async (route) => {
+        const response = await route.fetch();
+        answered();
+        await held;
+        await route.fulfill({ response });
+      });
+      const staleRefresh = page.evaluate('refresh()');
+      await staleAnswered;
       await alerting.publishAsync(hostTopic('dash-hot', 'predictions'), predictions('dash-hot', 3, false), {
         qos: 1,
       });
       await alertRow.waitFor({ state: 'detached', timeout: 30_000 });
+      release();
+      await staleRefresh;
+      await page.unroute('**/api/v1/predictions/latest');
+      assert.equal(await alertRow.count(), 0, 'the stale answer does not bring the alert back');
       assert.equal(await page.locator('#no-alerts').isVisible(), true);
       assert.match(
         await page.locator('#hosts tr[data-host="dash-hot"] td.risk').innerText(),
