@@ -115,7 +115,16 @@ function log(line: string): void {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 }
 
-function simulate(seeds: number[], prefix: string, profiles?: ProfileName[]): SimulatedSeries[] {
+/**
+ * The series of `kinds` in the fleets of `seeds`. The others are dropped as each fleet is simulated,
+ * so a run for one kind holds that kind's series only (a swap series carries memory as its companion).
+ */
+function simulate(
+  seeds: number[],
+  prefix: string,
+  kindsKept: readonly ResourceKind[],
+  profiles?: ProfileName[],
+): SimulatedSeries[] {
   return seeds.flatMap((seed) => {
     const started = Date.now();
     const fleet = simulateFleetSeries({
@@ -130,7 +139,7 @@ function simulate(seeds: number[], prefix: string, profiles?: ProfileName[]): Si
     log(
       `simulated seed ${seed}: ${fleet.series.length} series, ${fleet.events.length} events (${Date.now() - started} ms)`,
     );
-    return fleet.series;
+    return fleet.series.filter((series) => kindsKept.includes(parseResourceId(series.resourceId).kind));
   });
 }
 
@@ -149,8 +158,8 @@ async function main(): Promise<void> {
   log(
     `training ${kinds.join(', ')} on seeds ${settings.trainSeeds.join(',')}, judging on ${settings.testSeeds.join(',')}`,
   );
-  const trainFleet = simulate(settings.trainSeeds, 'train');
-  const testFleet = simulate(settings.testSeeds, 'test');
+  const trainFleet = simulate(settings.trainSeeds, 'train', kinds);
+  const testFleet = simulate(settings.testSeeds, 'test', kinds);
   const cards: BaselineCard[] = [];
   try {
     for (const kind of kinds) {
@@ -158,7 +167,9 @@ async function main(): Promise<void> {
       const stepMs = trainingStepMs(exhaustion);
       const extra = EXTRA_TRAINING[kind];
       const trainSeries = seriesOf(
-        extra ? [...trainFleet, ...simulate(extra.seeds, `extra-${kind}-`, extra.profiles)] : trainFleet,
+        extra
+          ? [...trainFleet, ...simulate(extra.seeds, `extra-${kind}-`, [kind], extra.profiles)]
+          : trainFleet,
         kind,
       );
       const split = buildTimeSplit(trainSeries, {
