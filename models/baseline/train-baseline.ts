@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import * as prettier from 'prettier';
 import { createHash } from 'node:crypto';
 import { FEATURE_SCHEMA } from '../../shared/features/schema.js';
-import { ForecastModel } from '../../shared/inference/forecast-model.js';
+import { ForecastModel, TimeToExhaustionBand } from '../../shared/inference/forecast-model.js';
 import {
   DEFAULT_EXHAUSTION,
   describeExhaustion,
@@ -29,12 +29,17 @@ import { RESOURCE_KINDS, type ResourceKind, parseResourceId } from '../../shared
 import { PACKAGE_ROOT, VERSION } from '../../shared/version.js';
 import { type SimulatedSeries, simulateFleetSeries } from '../../simulator/history/fleet-series.js';
 import type { ProfileName } from '../../simulator/profiles.js';
-import { buildExhaustionDataset, buildTimeSplit, type DatasetSeries } from '../dataset/index.js';
+import {
+  buildExhaustionDataset,
+  buildTimeSplit,
+  type DatasetSeries,
+  type ExhaustionDataset,
+} from '../dataset/index.js';
 import { evaluateModelAndRules } from '../evaluation/evaluate-model.js';
 import { formatEvaluationTable } from '../evaluation/evaluation-table.js';
 import type { ForecastEvaluation } from '../evaluation/forecast-evaluation.js';
 import { fitModel } from '../fit/fit-model.js';
-import { fitTteBand } from '../fit/tte-band.js';
+import { bandCoverage, fitTteBand } from '../fit/tte-band.js';
 import { exportGbdtToOnnx } from '../onnx/export.js';
 import { DEFAULT_FORECAST_PARAMS, FORECAST_VALID_FRACTION, trainingStepMs } from '../fit/forecast-params.js';
 import type { GbdtParamsInput } from '../gbdt/params.js';
@@ -250,18 +255,20 @@ async function main(): Promise<void> {
         trees: q.model.trees.length,
         ...q.metrics,
       }));
+      const bandOnnx = band.band?.map((q) => ({
+        name: q.name,
+        onnx: exportGbdtToOnnx(q.model, {
+          featureSchemaHash: split.train.featureSchemaHash,
+          trainingRunId: fit.run.runId,
+        }),
+      }));
+      if (bandOnnx) cards.at(-1)!.heldOutBand = await heldOutBandCoverage(bandOnnx, test);
       if (!args['dry-run']) {
         await mkdir(out, { recursive: true });
         await writeFile(join(out, `${kind}.onnx`), fit.onnx);
         // A band of an earlier build must not outlive a rebuild that has none.
         for (const q of ['p10', 'p50', 'p90']) await rm(join(out, `${kind}.tte_${q}.onnx`), { force: true });
-        for (const q of band.band ?? []) {
-          const onnx = exportGbdtToOnnx(q.model, {
-            featureSchemaHash: split.train.featureSchemaHash,
-            trainingRunId: fit.run.runId,
-          });
-          await writeFile(join(out, `${kind}.tte_${q.name}.onnx`), onnx);
-        }
+        for (const q of bandOnnx ?? []) await writeFile(join(out, `${kind}.tte_${q.name}.onnx`), q.onnx);
         await writeFormatted(join(out, `${kind}.md`), renderModelCard(cards.at(-1)!));
       }
     }
@@ -286,6 +293,28 @@ function gainOf(fit: Awaited<ReturnType<typeof fitModel>>, feature: number): num
     for (let n = 0; n < tree.feature.length; n++) if (tree.feature[n] === feature) gain += tree.gain[n] ?? 0;
   }
   return gain;
+}
+
+/**
+ * The band as agents show it (the exported files, quantiles sorted), on the held-out fleets: over
+ * every row with a known time to exhaustion, and over the rows an exhaustion follows within the
+ * horizon, where the band goes with an alert.
+ */
+async function heldOutBandCoverage(
+  bandOnnx: ReadonlyArray<{ name: string; onnx: Uint8Array }>,
+  test: ExhaustionDataset,
+): Promise<NonNullable<BaselineCard['heldOutBand']>> {
+  const bytes = (name: string) => bandOnnx.find((q) => q.name === name)!.onnx;
+  const band = await TimeToExhaustionBand.load({ p10: bytes('p10'), p50: bytes('p50'), p90: bytes('p90') });
+  try {
+    const bandS = await band.scoreMany(test.features, test.numRows);
+    return {
+      known: bandCoverage(bandS, test),
+      positives: bandCoverage(bandS, test, (row) => test.labels[row] === 1),
+    };
+  } finally {
+    await band.release();
+  }
 }
 
 /** manifest.json keeps the cards of kinds not rebuilt this time. */

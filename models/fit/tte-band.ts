@@ -103,3 +103,38 @@ export function fitTteBand(
   });
   return { band, rows };
 }
+
+/** How a band covers the true times of a set of rows. */
+export interface BandCoverage {
+  /** Rows judged. */
+  rows: number;
+  /** Share of true times at or below P10, P50 and P90 (ideal 0.10 / 0.50 / 0.90); null without rows. */
+  coverage: { p10: number; p50: number; p90: number } | null;
+}
+
+/**
+ * Coverage of a scored band (`bandS`: three seconds per row, P10 ≤ P50 ≤ P90, as
+ * TimeToExhaustionBand.scoreMany gives it and agents show it) over the rows of `dataset`
+ * with a known time to exhaustion that `keep` selects.
+ */
+export function bandCoverage(
+  bandS: Float64Array,
+  dataset: Pick<ExhaustionDataset, 'numRows' | 'timeToExhaustionS' | 'tteCensored' | 'labels'>,
+  keep: (row: number) => boolean = () => true,
+): BandCoverage {
+  if (bandS.length !== dataset.numRows * 3) {
+    throw new RangeError(`band has ${bandS.length} values for ${dataset.numRows} rows (3 per row)`);
+  }
+  let rows = 0;
+  const below = [0, 0, 0];
+  for (let i = 0; i < dataset.numRows; i++) {
+    const s = dataset.timeToExhaustionS[i]!;
+    if (dataset.tteCensored[i] !== 0 || !(s > 0) || !keep(i)) continue;
+    rows++;
+    for (let q = 0; q < 3; q++) if (s <= bandS[i * 3 + q]!) below[q]!++;
+  }
+  return {
+    rows,
+    coverage: rows === 0 ? null : { p10: below[0]! / rows, p50: below[1]! / rows, p90: below[2]! / rows },
+  };
+}
