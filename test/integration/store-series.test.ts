@@ -7,7 +7,7 @@ import { storedRemediationWindows } from '../../aggregator/remediation/remediati
 import { hostsOf, readResourceSeries } from '../../aggregator/training/store-series.js';
 import { buildExhaustionDataset } from '../../models/dataset/index.js';
 import { FeatureExtractor, featureIndex, replaySeries } from '../../shared/features/index.js';
-import { DEFAULT_EXHAUSTION } from '../../shared/resources/index.js';
+import { DEFAULT_EXHAUSTION, type ExhaustionDefinition } from '../../shared/resources/index.js';
 import { extractUtilization } from '../../shared/resources/utilization.js';
 import type { EventMessage } from '../../shared/wire/events.js';
 import type { MetricPoint, TelemetryMessage } from '../../shared/wire/telemetry.js';
@@ -39,6 +39,28 @@ function memoryMessage(
     ],
   };
 }
+/**
+ * The agent's path: each message's samples of `options.kind` (a host-wide resource), with their
+ * pressure, UTC offset and companion, into one extractor; a feature vector at every message's time.
+ */
+function agentFeatures(
+  messages: readonly TelemetryMessage[],
+  options: { kind: 'memory' | 'swap'; exhaustion: ExhaustionDefinition },
+): { times: number[]; expected: number[] } {
+  const live = new FeatureExtractor(options);
+  const times: number[] = [];
+  const expected: number[] = [];
+  for (const m of messages) {
+    for (const sample of extractUtilization(m)) {
+      if (sample.resourceId !== options.kind) continue;
+      live.push(sample.timestampMs, sample.value, sample.pressure, sample.utcOffsetS, sample.companion);
+    }
+    times.push(m.timestamp);
+    expected.push(...live.vector(m.timestamp));
+  }
+  return { times, expected };
+}
+
 const fs = (mount: string, value: number): MetricPoint => ({
   name: 'system.filesystem.utilization',
   unit: '1',
@@ -173,18 +195,8 @@ describe('reading training series from the store', () => {
       assert.equal(series.history.pressureSomeAvg60![3], 0.0008 * 3);
       assert.ok(Number.isNaN(series.history.pressureSomeAvg10![2]!), 'NaN where the message had none');
 
-      // The agent's path: each message's samples, with their pressure, into an extractor.
       const options = { kind: 'memory' as const, exhaustion: DEFAULT_EXHAUSTION.memory };
-      const live = new FeatureExtractor(options);
-      const times: number[] = [];
-      const expected: number[] = [];
-      for (const m of messages) {
-        for (const sample of extractUtilization(m)) {
-          live.push(sample.timestampMs, sample.value, sample.pressure, sample.utcOffsetS);
-        }
-        times.push(m.timestamp);
-        expected.push(...live.vector(m.timestamp));
-      }
+      const { times, expected } = agentFeatures(messages, options);
       const replayed = replaySeries(series.history, times, options);
       assert.deepEqual(Array.from(replayed.features), Array.from(Float32Array.from(expected)));
       const psiColumn = featureIndex('psi.some_avg10');
@@ -228,17 +240,7 @@ describe('reading training series from the store', () => {
       assert.equal(memory?.history.companion, undefined, 'memory has no companion');
 
       const options = { kind: 'swap' as const, exhaustion: DEFAULT_EXHAUSTION.swap };
-      const live = new FeatureExtractor(options);
-      const times: number[] = [];
-      const expected: number[] = [];
-      for (const m of messages) {
-        for (const sample of extractUtilization(m)) {
-          if (sample.resourceId !== 'swap') continue;
-          live.push(sample.timestampMs, sample.value, sample.pressure, sample.utcOffsetS, sample.companion);
-        }
-        times.push(m.timestamp);
-        expected.push(...live.vector(m.timestamp));
-      }
+      const { times, expected } = agentFeatures(messages, options);
       const replayed = replaySeries(series.history, times, options);
       assert.deepEqual(Array.from(replayed.features), Array.from(Float32Array.from(expected)));
       const last = featureIndex('companion.last');
