@@ -37,7 +37,8 @@ export function evaluateCommand(): Command {
           'events within the horizon), then score the same rows with the current model and with the rules people ' +
           'use today: a static threshold, Prometheus node-mixin predict_linear, and free ÷ fill rate. Prints, side ' +
           "by side: ROC-AUC, PR-AUC, precision, recall and F1 at each one's alert decision, the best precision at " +
-          'recall ≥ 0.83, the Brier score, events caught, the median lead time and false-alarm episodes.',
+          'recall ≥ 0.83, the Brier score, events caught, the median lead time, false-alarm episodes, and the ' +
+          'share of alert episodes an exhaustion followed at the threshold that warns of 83 % of events.',
         'Rows need their whole horizon inside the data (before --to) to be labelled; features may use history ' +
           'from before --from. Evaluate on a period the model was not trained on (cloudsense train --until).',
         'Example:\n  cloudsense evaluate --data-dir ./data --resource filesystem --from 2026-03-01 --report fs.html',

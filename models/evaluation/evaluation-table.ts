@@ -58,6 +58,11 @@ function columns(
     { head: 'events', align: 'right', cell: (c) => `${c.eventsDetected}/${evaluation.events}` },
     { head: 'median lead', align: 'right', cell: (c) => formatDuration(c.leadTimeS?.median ?? null) },
     { head: 'false alarms', align: 'right', cell: (c) => String(c.falseAlarmEpisodes) },
+    {
+      head: `event P@R≥${formatTarget(evaluation.targetRecall)}`,
+      align: 'right',
+      cell: (c) => formatRatio(c.eventPrecisionAtRecall?.precision ?? null),
+    },
   ];
 }
 

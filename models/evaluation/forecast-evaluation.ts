@@ -3,7 +3,9 @@
  * alert with today (models/baselines), on the same rows of an exhaustion
  * dataset. Row-level figures (ROC/PR, precision and recall at the alert
  * decision, Brier, calibration) and event-level ones (events detected, lead
- * time, alert episodes that led nowhere).
+ * time, alert episodes that led nowhere, and the share of alert episodes an
+ * exhaustion followed at the threshold that warns of the target share of
+ * events).
  *
  * Cost per contender: one sort (the scores, for every threshold-based
  * figure) and a few linear passes over typed arrays; events are found once.
@@ -21,9 +23,11 @@ import {
   rocCurve,
 } from './curves.js';
 import {
+  type EventPrecisionAtRecall,
   type EventRows,
   type ExhaustionEventIndex,
   alertEpisodes,
+  eventPrecisionAtRecall,
   eventLeadTimesS,
   indexExhaustionEvents,
   quantileSorted,
@@ -126,6 +130,12 @@ export interface ContenderEvaluation {
   alertEpisodes: number;
   /** Alert episodes without any row labelled 1: false alarms as an operator sees them. */
   falseAlarmEpisodes: number;
+  /**
+   * At the highest threshold that warns of the target recall's share of
+   * events, the share of alert episodes an exhaustion followed (see
+   * lead-time.ts); null without events or when the target is out of reach.
+   */
+  eventPrecisionAtRecall: EventPrecisionAtRecall | null;
 }
 
 export interface ForecastEvaluation {
@@ -231,6 +241,7 @@ function evaluateContender(
     leadTimesS: Array.from(detected),
     alertEpisodes: episodes.episodes,
     falseAlarmEpisodes: episodes.falseEpisodes,
+    eventPrecisionAtRecall: eventPrecisionAtRecall(events, order, rows, score, options.targetRecall),
   };
 }
 

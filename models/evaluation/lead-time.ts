@@ -129,6 +129,60 @@ export function seriesTimeOrder(
   );
 }
 
+/** Alerts judged as an operator meets them: events warned of, and alert episodes that came to something. */
+export interface EventPrecisionAtRecall {
+  /** The highest score threshold at which alerts (score ≥ it) come before at least the target share of events. */
+  threshold: number;
+  /** Share of events with an alerted positive row at that threshold (≥ the target; ties can add more). */
+  eventRecall: number;
+  /** Alert episodes at that threshold (see alertEpisodes). */
+  alertEpisodes: number;
+  falseAlarmEpisodes: number;
+  /** Share of those episodes that an exhaustion followed within the horizon; null without an episode. */
+  precision: number | null;
+}
+
+/**
+ * The event-level counterpart of precision at recall: lower the alert
+ * threshold until alerts come before `targetRecall` of the events (an event
+ * is warned of when any of its positive rows scores at or above the
+ * threshold), then count the alert episodes and the share of them an
+ * exhaustion followed. Null without events, or when fewer than the target
+ * share of events ever get a score (NaN scores never alert).
+ */
+export function eventPrecisionAtRecall(
+  index: ExhaustionEventIndex,
+  order: Uint32Array | null,
+  rows: EventRows,
+  score: ArrayLike<number>,
+  targetRecall: number,
+): EventPrecisionAtRecall | null {
+  if (index.events === 0) return null;
+  const best = new Float64Array(index.events).fill(NaN);
+  const { eventOfRow } = index;
+  for (let i = 0; i < eventOfRow.length; i++) {
+    const e = eventOfRow[i]!;
+    const s = score[i]!;
+    if (e >= 0 && !(s <= best[e]!)) best[e] = s;
+  }
+  const scored = best.filter((s) => s === s).sort((a, b) => b - a);
+  const needed = Math.max(1, Math.ceil(targetRecall * index.events - 1e-9));
+  if (scored.length < needed) return null;
+  const threshold = scored[needed - 1]!;
+  let warned = 0;
+  for (const s of scored) if (s >= threshold) warned++;
+  const alert = new Uint8Array(rows.numRows);
+  for (let i = 0; i < rows.numRows; i++) if (score[i]! >= threshold) alert[i] = 1;
+  const { episodes, falseEpisodes } = alertEpisodes(order, rows, alert);
+  return {
+    threshold,
+    eventRecall: warned / index.events,
+    alertEpisodes: episodes,
+    falseAlarmEpisodes: falseEpisodes,
+    precision: episodes === 0 ? null : (episodes - falseEpisodes) / episodes,
+  };
+}
+
 export interface AlertEpisodes {
   /** Runs of consecutive alerted rows of one series, none spanning an event start. */
   episodes: number;

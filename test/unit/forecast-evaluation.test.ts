@@ -111,6 +111,41 @@ describe('evaluateForecasts', () => {
     assert.equal(model.falseAlarmEpisodes, 0);
   });
 
+  it('gives the share of alert episodes an event followed, at the threshold that warns of 83 % of events', () => {
+    // 3 events: all three must be warned of. Model: events peak at 0.9 (A), 0.95 (B), 0.85 (C), so
+    // the threshold is 0.85, and its three episodes (s0 30m, s0 90m, s1 30m) each precede an event.
+    assert.deepEqual(model.eventPrecisionAtRecall, {
+      threshold: 0.85,
+      eventRecall: 1,
+      alertEpisodes: 3,
+      falseAlarmEpisodes: 0,
+      precision: 1,
+    });
+    // Rule: events peak at 0.8, 0.4 and 0.9, so the threshold is 0.4: episodes s0 {0m} false,
+    // {20–30m}, {50–60m} false (event A at 40m splits them), {90m}; s1 {10–30m}; s2 {0m} false.
+    assert.deepEqual(rule.eventPrecisionAtRecall, {
+      threshold: 0.4,
+      eventRecall: 1,
+      alertEpisodes: 6,
+      falseAlarmEpisodes: 3,
+      precision: 0.5,
+    });
+    // Half the events: two must be warned of; the model's threshold rises to 0.9.
+    const half = evaluateForecasts(rowsOf(), contendersOf(), { targetRecall: 0.5 }).contenders[0]!;
+    assert.deepEqual(half.eventPrecisionAtRecall, {
+      threshold: 0.9,
+      eventRecall: 2 / 3,
+      alertEpisodes: 2,
+      falseAlarmEpisodes: 0,
+      precision: 1,
+    });
+    // No opinion on every row of event C: warning of all events is out of reach.
+    const [, blind] = contendersOf();
+    const score = Float64Array.from(blind!.score, (x, i) => (rowSeries[i] === 1 ? NaN : x));
+    const all = evaluateForecasts(rowsOf(), [{ ...blind!, score }], { targetRecall: 1 }).contenders[0]!;
+    assert.equal(all.eventPrecisionAtRecall, null);
+  });
+
   it('gives precision, recall and F1 at the alert decision', () => {
     assert.equal(rule.alerts, 9);
     assert.deepEqual([rule.truePositives, rule.falsePositives, rule.falseNegatives], [5, 4, 4]);
@@ -270,15 +305,15 @@ describe('formatEvaluationTable', () => {
     assert.equal(lines.length, 4);
     assert.match(
       lines[0]!,
-      /^contender\s+kind\s+ROC-AUC\s+PR-AUC\s+precision\s+recall\s+F1\s+P@R≥0\.83\s+Brier/,
+      /^contender\s+kind\s+ROC-AUC\s+PR-AUC\s+precision\s+recall\s+F1\s+P@R≥0\.83\s+Brier\s+events\s+median lead\s+false alarms\s+event P@R≥0\.83$/,
     );
     assert.match(
       lines[2]!,
-      /^model\s+model\s+0\.986\s+0\.989\s+1\.000\s+0\.889\s+0\.941\s+1\.000\s+0\.088\s+3\/3\s+30m\s+0$/,
+      /^model\s+model\s+0\.986\s+0\.989\s+1\.000\s+0\.889\s+0\.941\s+1\.000\s+0\.088\s+3\/3\s+30m\s+0\s+1\.000$/,
     );
     assert.match(
       lines[3]!,
-      /^static_threshold\s+rule\s+0\.715\s+0\.699\s+0\.556\s+0\.556\s+0\.556\s+0\.692\s+-\s+2\/3\s+23m\s+3$/,
+      /^static_threshold\s+rule\s+0\.715\s+0\.699\s+0\.556\s+0\.556\s+0\.556\s+0\.692\s+-\s+2\/3\s+23m\s+3\s+0\.500$/,
     );
     // Right-aligned figures end in the same column.
     const end = (line: string, text: string) => line.indexOf(text) + text.length;
