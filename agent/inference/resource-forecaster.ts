@@ -124,15 +124,7 @@ export class ResourceForecaster {
         };
         this.tracked.set(sample.resourceId, resource);
       }
-      if (
-        resource.extractor.push(
-          sample.timestampMs,
-          sample.value,
-          sample.pressure,
-          sample.utcOffsetS,
-          sample.companion,
-        ) === 'accepted'
-      ) {
+      if (resource.extractor.pushSample(sample) === 'accepted') {
         resource.lastSampleAt = sample.timestampMs;
         sampled.push(sample.resourceId);
       }

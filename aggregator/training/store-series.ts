@@ -10,10 +10,13 @@ import {
   type ResourceKind,
 } from '../../shared/resources/resource-id.js';
 import {
+  CAPACITY_PARTS,
   COMPANION_OF_KIND,
+  hasCapacity,
   PRESSURE_OF_KIND,
   UTILIZATION_METRICS,
   type UtilizationMetric,
+  matchesMetric,
 } from '../../shared/resources/utilization.js';
 import { ATTR, METRIC } from '../../shared/wire/metric-names.js';
 import type { TelemetryStore } from '../storage/telemetry-store.js';
@@ -26,9 +29,9 @@ const MAX_POINTS_PER_SERIES = 5_000_000;
  * resource kind (each mountpoint its own series for filesystems and inodes),
  * shaped for the dataset builder, with the host's UTC offset and the
  * pressure-stall averages (PSI "some") of the resource's kind and the
- * companion resource's utilisation (memory for swap) from the same
- * messages, as the agent's extractor gets them. Only samples before
- * `untilMs` are read.
+ * companion resource's utilisation (memory for swap) and the ratio of the
+ * two capacities from the same messages, as the agent's extractor gets
+ * them. Only samples before `untilMs` are read.
  */
 export async function readResourceSeries(
   store: TelemetryStore,
@@ -50,7 +53,7 @@ export async function readResourceSeries(
     // agent's (mountpoint, device, type). They are one history: merged by time, first value wins.
     const byResource = new Map<string, Array<[number, number]>[]>();
     for (const s of series) {
-      if (!isSeriesOf(spec, s.attributes)) continue;
+      if (!matchesMetric(spec, s.attributes)) continue;
       const resource = resourceOf(kind, s.attributes[ATTR.mountpoint]);
       if (!resource) continue;
       const resourceId = formatResourceId(resource);
@@ -69,14 +72,15 @@ export async function readResourceSeries(
       ).map((s) => s.points),
     );
     const pressure = await readPressure(store, host.hostId, kind, to);
-    const companionHistory = await readCompanion(store, host.hostId, kind, to);
+    const companionColumns = await readCompanion(store, host.hostId, kind, to);
     for (const [resourceId, parts] of byResource) {
       const history = mergePoints(parts);
       const psi = pressure && {
         pressureSomeAvg10: alignExact(history.timestampsMs, pressure.avg10),
         pressureSomeAvg60: alignExact(history.timestampsMs, pressure.avg60),
       };
-      const companion = companionHistory && alignExact(history.timestampsMs, companionHistory);
+      const companion = companionColumns && alignExact(history.timestampsMs, companionColumns.utilization);
+      const ratio = companionColumns && alignExact(history.timestampsMs, companionColumns.capacityRatio);
       out.push({
         hostId: host.hostId,
         resourceId,
@@ -85,6 +89,10 @@ export async function readResourceSeries(
           utcOffsetS: alignOffsets(history.timestampsMs, offsets),
           ...(psi && (hasFinite(psi.pressureSomeAvg10) || hasFinite(psi.pressureSomeAvg60)) && psi),
           ...(companion && hasFinite(companion) && { companion }),
+          ...(companion &&
+            hasFinite(companion) &&
+            ratio &&
+            hasFinite(ratio) && { companionCapacityRatio: ratio }),
         },
         exhaustion: resolveExhaustion(options.exhaustion ?? {}, resourceId),
       });
@@ -114,22 +122,46 @@ async function readPressure(
   return { avg10: await read(METRIC.pressureAvg10.name), avg60: await read(METRIC.pressureAvg60.name) };
 }
 
-/** Whether a stored series with these attributes is the utilisation `spec` describes. */
-function isSeriesOf(spec: UtilizationMetric, attributes: Record<string, string>): boolean {
-  if (!Object.entries(spec.attributes).every(([k, v]) => attributes[k] === v)) return false;
-  return !(spec.noOtherAttributes && Object.keys(attributes).length > Object.keys(spec.attributes).length);
-}
-
-/** The host's utilisation of the companion resource of `kind` (memory for swap); undefined for a kind without one. */
+/**
+ * The host's utilisation of the companion resource of `kind` (memory for
+ * swap), and the companion's capacity ÷ the capacity of `kind` (memory bytes
+ * ÷ swap bytes) at each time at which the same message recorded every part
+ * of both (CAPACITY_PARTS); undefined for a kind without a companion.
+ */
 async function readCompanion(
   store: TelemetryStore,
   hostId: string,
   kind: ResourceKind,
   to: number,
-): Promise<Columns | undefined> {
+): Promise<{ utilization: Columns; capacityRatio: Columns } | undefined> {
   const companion = COMPANION_OF_KIND[kind];
-  if (!companion) return undefined;
-  const spec = UTILIZATION_METRICS[companion];
+  if (!companion || !hasCapacity(kind)) return undefined;
+  const capacity = async (of: 'memory' | 'swap'): Promise<Columns> => {
+    let sum: Columns | undefined;
+    for (const part of CAPACITY_PARTS[of]) {
+      const points = await readMatching(store, hostId, part, to);
+      sum = sum ? { timestampsMs: sum.timestampsMs, values: addAligned(sum, points) } : points;
+    }
+    return sum!;
+  };
+  const own = await capacity(kind);
+  const theirs = alignExact(own.timestampsMs, await capacity(companion));
+  return {
+    utilization: await readMatching(store, hostId, UTILIZATION_METRICS[companion], to),
+    capacityRatio: {
+      timestampsMs: own.timestampsMs,
+      values: own.values.map((bytes, i) => theirs[i]! / bytes),
+    },
+  };
+}
+
+/** The host's points of the series `spec` describes, before `to`, as one history. */
+async function readMatching(
+  store: TelemetryStore,
+  hostId: string,
+  spec: UtilizationMetric,
+  to: number,
+): Promise<Columns> {
   const series = await store.querySeries({
     hostId,
     metric: spec.metric,
@@ -137,7 +169,13 @@ async function readCompanion(
     to,
     limit: MAX_POINTS_PER_SERIES,
   });
-  return mergePoints(series.filter((s) => isSeriesOf(spec, s.attributes)).map((s) => s.points));
+  return mergePoints(series.filter((s) => matchesMetric(spec, s.attributes)).map((s) => s.points));
+}
+
+/** `a`'s values plus `b`'s recorded at exactly the same times; NaN where `b` has none. */
+function addAligned(a: Columns, b: Columns): Float64Array {
+  const other = alignExact(a.timestampsMs, b);
+  return a.values.map((v, i) => v + other[i]!);
 }
 
 /** The value recorded at each sample time exactly (the same message), NaN where none was. */

@@ -11,6 +11,9 @@
  *   node --import tsx models/baseline/train-baseline.ts [--kinds cpu,memory] [--hosts 50] [--days 21]
  *     [--train-seeds 1,2] [--test-seeds 1001,1002] [--out models/baseline] [--docs docs/model-quality.md]
  *     [--dry-run]   (train and evaluate, write nothing)  [--params JSON]  (trainer parameters, for experiments)
+ *     [--judge-only]  (train nothing: judge the models already in --out on the held-out fleets again, with
+ *                      this build's evaluation; their cards keep the training figures. With --dry-run and
+ *                      other --test-seeds: how the bundled models fare on further fleets, printed only.)
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +25,7 @@ import { FEATURE_SCHEMA } from '../../shared/features/schema.js';
 import { ForecastModel, TimeToExhaustionBand } from '../../shared/inference/forecast-model.js';
 import {
   DEFAULT_EXHAUSTION,
+  type ExhaustionDefinition,
   describeExhaustion,
   resolveExhaustion,
 } from '../../shared/resources/exhaustion.js';
@@ -103,6 +107,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(PACKAGE_ROOT ?? '.', 'models', 'baseline') },
     docs: { type: 'string', default: join(PACKAGE_ROOT ?? '.', 'docs', 'model-quality.md') },
     'dry-run': { type: 'boolean', default: false },
+    'judge-only': { type: 'boolean', default: false },
     /** JSON trainer parameters over each kind's, for experiments (e.g. `{"numLeaves":63}`). */
     params: { type: 'string' },
   },
@@ -167,6 +172,10 @@ async function main(): Promise<void> {
   const out = resolve(args.out);
   const registryDir = await mkdtemp(join(tmpdir(), 'cloudsense-baseline-'));
   const registry = new FileRunRegistry(registryDir);
+  if (args['judge-only']) {
+    await judgeOnly(out);
+    return;
+  }
   log(
     `training ${kinds.join(', ')} on seeds ${settings.trainSeeds.join(',')}, judging on ${settings.testSeeds.join(',')}`,
   );
@@ -208,16 +217,7 @@ async function main(): Promise<void> {
         tags: { resource: kind, purpose: 'bundled baseline' },
         forecast: { resource: kind, exhaustion },
       });
-      const model = await ForecastModel.load(fit.onnx);
-      let evaluation: ForecastEvaluation;
-      try {
-        evaluation = await evaluateModelAndRules(model, test);
-      } finally {
-        await model.release();
-      }
-      process.stdout.write(
-        `\n${kind} (${describeExhaustion(exhaustion)}), held-out fleets:\n${formatEvaluationTable(evaluation)}\n`,
-      );
+      const evaluation = await judgeOnHeldOut(fit.onnx, test, kind, exhaustion);
       const gain = importanceOf(fit);
       cards.push({
         kind,
@@ -276,6 +276,83 @@ async function main(): Promise<void> {
   } finally {
     await rm(registryDir, { recursive: true, force: true });
   }
+}
+
+/** The classifier against today's rules on the held-out rows, printed as a table. */
+async function judgeOnHeldOut(
+  onnx: Uint8Array,
+  test: ExhaustionDataset,
+  kind: ResourceKind,
+  exhaustion: ExhaustionDefinition,
+): Promise<ForecastEvaluation> {
+  const model = await ForecastModel.load(onnx);
+  let evaluation: ForecastEvaluation;
+  try {
+    evaluation = await evaluateModelAndRules(model, test);
+  } finally {
+    await model.release();
+  }
+  process.stdout.write(
+    `\n${kind} (${describeExhaustion(exhaustion)}), held-out fleets ${settings.testSeeds.join(',')}:\n` +
+      `${formatEvaluationTable(evaluation)}\n`,
+  );
+  return evaluation;
+}
+
+/**
+ * `--judge-only`: the models already in `out` (their cards in its manifest.json) judged again on the
+ * held-out fleets, classifier and band as agents load them from the files. Only the held-out figures
+ * of the cards change.
+ */
+async function judgeOnly(out: string): Promise<void> {
+  const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as {
+    models: Record<string, BaselineCard>;
+  };
+  log(`judging the models in ${out} (${kinds.join(', ')}) on seeds ${settings.testSeeds.join(',')}`);
+  const testFleet = simulate(settings.testSeeds, 'test', kinds);
+  const cards: BaselineCard[] = [];
+  for (const kind of kinds) {
+    const previous = manifest.models[kind];
+    if (!previous) throw new Error(`${out} has no ${kind} model to judge`);
+    if (
+      !args['dry-run'] &&
+      (previous.data.hosts !== settings.hosts || previous.data.days !== settings.days)
+    ) {
+      // The card says what its fleets were; judge on other shapes with --dry-run.
+      throw new Error(
+        `${kind} was judged on fleets of ${previous.data.hosts} hosts × ${previous.data.days} days`,
+      );
+    }
+    const exhaustion = previous.exhaustion;
+    const test = buildExhaustionDataset(
+      seriesOf(testFleet, kind).map((s) => ({ ...s, exhaustion })),
+      { evaluationStepMs: trainingStepMs(exhaustion) },
+    );
+    log(`${kind}: ${test.numRows} held-out rows (${test.counts.positives}+)`);
+    const evaluation = await judgeOnHeldOut(
+      await readFile(join(out, `${kind}.onnx`)),
+      test,
+      kind,
+      exhaustion,
+    );
+    const bandOnnx = previous.band
+      ? await Promise.all(
+          ['p10', 'p50', 'p90'].map(async (name) => ({
+            name,
+            onnx: await readFile(join(out, `${kind}.tte_${name}.onnx`)),
+          })),
+        )
+      : undefined;
+    const heldOutBand = bandOnnx && (await heldOutBandCoverage(bandOnnx, test));
+    cards.push({
+      ...previous,
+      evaluation,
+      heldOutBand,
+      data: { ...previous.data, testSeeds: settings.testSeeds },
+    });
+    if (!args['dry-run']) await writeFormatted(join(out, `${kind}.md`), renderModelCard(cards.at(-1)!));
+  }
+  if (!args['dry-run']) await writeManifestAndDocs(out, cards);
 }
 
 function importanceOf(fit: Awaited<ReturnType<typeof fitModel>>): Array<{ feature: string; share: number }> {

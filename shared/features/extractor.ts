@@ -15,11 +15,13 @@
  * Calendar features use the host's local time: the UTC offset pushed with
  * the samples (the last one known); before any offset is known they are NaN.
  * The companion resource's utilisation (memory for swap), pushed with the
- * samples, feeds `companion.*` over a window of its own.
+ * samples, feeds `companion.*` over a window of its own; with it, the ratio
+ * of the two capacities (memory bytes ÷ swap bytes) turns the companion's
+ * growth into this resource's (`companion.spill_ttt_h.1h`).
  */
 import type { ExhaustionDefinition } from '../resources/exhaustion.js';
 import { RESOURCE_KINDS, type ResourceKind } from '../resources/resource-id.js';
-import type { PressureSample } from '../resources/utilization.js';
+import type { PressureSample, UtilizationSample } from '../resources/utilization.js';
 import {
   BUCKETS_PER_WINDOW,
   COMPANION_LEVEL,
@@ -78,6 +80,8 @@ const COL = {
   companionLast: featureIndex('companion.last'),
   companionSlope: featureIndex(`companion.slope.${COMPANION_WINDOW}`),
   companionTtt: featureIndex(`companion.ttt_h.${COMPANION_WINDOW}`),
+  capacityRatio: featureIndex('companion.capacity_ratio'),
+  spillTtt: featureIndex(`companion.spill_ttt_h.${COMPANION_WINDOW}`),
 };
 const COMPANION_WINDOW_MS = FEATURE_WINDOWS.find((w) => w.label === COMPANION_WINDOW)!.ms;
 const WINDOW_COLS = FEATURE_WINDOWS.map(
@@ -140,6 +144,8 @@ export class FeatureExtractor {
   private readonly companionStats = emptyWindowStats();
   private companionT = NaN;
   private companionV = NaN;
+  /** The companion's capacity ÷ this resource's, from the latest companion reading that carried both; NaN until then. */
+  private capacityRatio = NaN;
   /** The host's offset from UTC, ms, from the latest sample that carried one; NaN until then. */
   private utcOffsetMs = NaN;
   private readonly counters: ExtractorStats = { accepted: 0, droppedOutOfOrder: 0, droppedInvalid: 0 };
@@ -165,7 +171,9 @@ export class FeatureExtractor {
    * `utcOffsetS` the host's local-time offset from UTC in seconds when known
    * (a NaN one is ignored; the last known offset stays), `companion` the
    * companion resource's utilisation in the same reading when known (a
-   * non-finite one is ignored). O(1) amortised.
+   * non-finite one is ignored), `capacityRatio` the companion's capacity ÷
+   * this resource's in that reading (bytes ÷ bytes; taken only with a
+   * companion reading, and only when finite and > 0). O(1) amortised.
    * Says whether the sample was taken (see the file comment for what is
    * dropped).
    */
@@ -175,6 +183,7 @@ export class FeatureExtractor {
     pressure?: PressureSample,
     utcOffsetS?: number,
     companion?: number,
+    capacityRatio?: number,
   ): PushOutcome {
     if (!Number.isFinite(timestampMs) || !Number.isFinite(value)) {
       this.counters.droppedInvalid++;
@@ -199,11 +208,27 @@ export class FeatureExtractor {
       this.pressureAvg60 = finiteOrNaN(pressure.someAvg60);
     }
     if (utcOffsetS !== undefined && Number.isFinite(utcOffsetS)) this.utcOffsetMs = utcOffsetS * SECOND_MS;
-    if (companion !== undefined && Number.isFinite(companion)) this.pushCompanion(timestampMs, companion);
+    if (companion !== undefined && Number.isFinite(companion)) {
+      this.pushCompanion(timestampMs, companion);
+      this.capacityRatio =
+        capacityRatio !== undefined && capacityRatio > 0 && capacityRatio < Infinity ? capacityRatio : NaN;
+    }
     this.lastT = timestampMs;
     this.lastV = value;
     this.counters.accepted++;
     return 'accepted';
+  }
+
+  /** `push` with one telemetry sample's figures (`extractUtilization`): the agent's way in. */
+  pushSample(sample: UtilizationSample): PushOutcome {
+    return this.push(
+      sample.timestampMs,
+      sample.value,
+      sample.pressure,
+      sample.utcOffsetS,
+      sample.companion,
+      sample.companionCapacityRatio,
+    );
   }
 
   private pushCompanion(timestampMs: number, value: number): void {
@@ -307,15 +332,17 @@ export class FeatureExtractor {
       this.companion.query(atMs, companion);
       out[o + COL.companionLast] = this.companionV;
       out[o + COL.companionSlope] = companion.slopePerMs * HOUR_MS;
-      out[o + COL.companionTtt] = timeToThresholdH(
-        companion.fittedAtQuery,
-        companion.slopePerMs,
-        COMPANION_LEVEL,
-      );
+      const toLevel = timeToThresholdH(companion.fittedAtQuery, companion.slopePerMs, COMPANION_LEVEL);
+      out[o + COL.companionTtt] = toLevel;
+      const ratio = this.capacityRatio;
+      out[o + COL.capacityRatio] = ratio;
+      out[o + COL.spillTtt] = spillTimeH(toLevel, last, companion.slopePerMs * ratio, threshold);
     } else {
       out[o + COL.companionLast] = NaN;
       out[o + COL.companionSlope] = NaN;
       out[o + COL.companionTtt] = NaN;
+      out[o + COL.capacityRatio] = NaN;
+      out[o + COL.spillTtt] = NaN;
     }
   }
 
@@ -340,6 +367,22 @@ export function timeToThresholdH(level: number, slopePerMs: number, threshold: n
   if (headroom <= 0) return 0;
   if (slopePerMs <= 0) return TIME_TO_THRESHOLD_NOT_RISING_H;
   return Math.min(TIME_TO_THRESHOLD_CAP_H, headroom / (slopePerMs * HOUR_MS));
+}
+
+/**
+ * Hours until this resource reaches `threshold` from `level` when the
+ * companion first takes `toLevelH` hours to fill and then all its growth
+ * lands here at `spillSlopePerMs` (its slope × the capacity ratio): the
+ * physics of swap behind memory. 0 when already there; not rising when the
+ * companion is not; capped like every time-to-threshold; NaN without the
+ * figures.
+ */
+function spillTimeH(toLevelH: number, level: number, spillSlopePerMs: number, threshold: number): number {
+  if (Number.isNaN(toLevelH)) return NaN;
+  const fill = timeToThresholdH(level, spillSlopePerMs, threshold);
+  if (fill === 0) return 0;
+  if (toLevelH === TIME_TO_THRESHOLD_NOT_RISING_H || fill === TIME_TO_THRESHOLD_NOT_RISING_H) return fill;
+  return Math.min(TIME_TO_THRESHOLD_CAP_H, toLevelH + fill);
 }
 
 function positiveMod(x: number, m: number): number {

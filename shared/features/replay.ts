@@ -22,10 +22,18 @@ export interface SeriesHistory {
   utcOffsetS?: ArrayLike<number>;
   /** The companion resource's utilisation (COMPANION_OF_KIND) at each sample; NaN where unknown. */
   companion?: ArrayLike<number>;
+  /** The companion's capacity ÷ this resource's (memory bytes ÷ swap bytes) at each sample; NaN where unknown. */
+  companionCapacityRatio?: ArrayLike<number>;
 }
 
 /** The columns a history may carry beside its timestamps and values, each one entry per sample. */
-export const SIDE_COLUMNS = ['pressureSomeAvg10', 'pressureSomeAvg60', 'utcOffsetS', 'companion'] as const;
+export const SIDE_COLUMNS = [
+  'pressureSomeAvg10',
+  'pressureSomeAvg60',
+  'utcOffsetS',
+  'companion',
+  'companionCapacityRatio',
+] as const;
 
 export interface ReplayResult {
   /** Row-major, `rows × width`: row i holds the features at `evaluationTimesMs[i]`. */
@@ -56,7 +64,13 @@ export function replaySeries(
       throw new ValidationError(`${key} differs in length from the timestamps`, { path: key });
     }
   }
-  const { pressureSomeAvg10: p10, pressureSomeAvg60: p60, utcOffsetS: offsets, companion } = history;
+  const {
+    pressureSomeAvg10: p10,
+    pressureSomeAvg60: p60,
+    utcOffsetS: offsets,
+    companion,
+    companionCapacityRatio: ratios,
+  } = history;
   // One scratch object: the extractor copies the figures, and ignores a sample's PSI when both are NaN.
   const pressure = p10 !== undefined || p60 !== undefined ? { someAvg10: NaN, someAvg60: NaN } : undefined;
 
@@ -84,6 +98,7 @@ export function replaySeries(
         pressure,
         offsets ? offsets[next]! : undefined,
         companion ? companion[next]! : undefined,
+        ratios ? ratios[next]! : undefined,
       );
     }
     extractor.vectorInto(at, features, row * FEATURE_COUNT);

@@ -17,7 +17,7 @@ const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 const DAY_MS = 24 * HOUR_MS;
 
-export const FEATURE_SCHEMA_VERSION = 3;
+export const FEATURE_SCHEMA_VERSION = 4;
 
 /**
  * Calendar features are in the host's local time: the UTC offset each sample
@@ -81,6 +81,16 @@ export const PRESSURE_MAX_AGE_MS = MAX_SAMPLE_GAP_MS;
  */
 export const COMPANION_WINDOW = '1h' satisfies WindowLabel;
 export const COMPANION_LEVEL = 0.95;
+/*
+ * With the companion's capacity in units of this resource's
+ * (`companion.capacity_ratio`: memory bytes ÷ swap bytes), the companion's
+ * growth converts to this resource's: once memory is full, what it still
+ * grows by goes to swap, `capacity_ratio` times as fast as a share of swap.
+ * `companion.spill_ttt_h.1h` is the companion's time to COMPANION_LEVEL plus
+ * the time for its growth, so converted, to fill this resource's headroom to
+ * the threshold. Both are NaN when the companion's figures are, and when a
+ * reading carried no capacities.
+ */
 
 /** Windows whose trend gives a time-to-threshold estimate. */
 export const TIME_TO_THRESHOLD_WINDOWS = ['1h', '6h'] as const satisfies readonly WindowLabel[];
@@ -136,6 +146,9 @@ function buildNames(): string[] {
     'companion.last',
     `companion.slope.${COMPANION_WINDOW}`,
     `companion.ttt_h.${COMPANION_WINDOW}`,
+    // Schema 4, appended so that the columns before keep their places.
+    'companion.capacity_ratio',
+    `companion.spill_ttt_h.${COMPANION_WINDOW}`,
   );
   return names;
 }

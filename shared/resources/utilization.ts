@@ -76,6 +76,34 @@ export const COMPANION_OF_KIND: Readonly<Record<ResourceKind, 'memory' | undefin
   fds: undefined,
 };
 
+/**
+ * The points whose sum is a companion pair's capacity in bytes, read from
+ * the same message as the utilisation: memory's limit; swap's used plus
+ * free. Each point matches as in UTILIZATION_METRICS, with no other
+ * attributes (a per-device figure is not the host's total).
+ */
+export const CAPACITY_PARTS: Readonly<Record<'memory' | 'swap', readonly UtilizationMetric[]>> = {
+  memory: [{ metric: METRIC.memoryLimit.name, attributes: {}, noOtherAttributes: true }],
+  swap: [
+    { metric: METRIC.pagingUsage.name, attributes: { [ATTR.pagingState]: 'used' }, noOtherAttributes: true },
+    { metric: METRIC.pagingUsage.name, attributes: { [ATTR.pagingState]: 'free' }, noOtherAttributes: true },
+  ],
+};
+
+/** Whether CAPACITY_PARTS says how to read the kind's capacity. */
+export function hasCapacity(kind: ResourceKind): kind is keyof typeof CAPACITY_PARTS {
+  return Object.hasOwn(CAPACITY_PARTS, kind);
+}
+
+/** Whether a point or stored series with these attributes is the one `spec` describes. */
+export function matchesMetric(
+  spec: UtilizationMetric,
+  attributes: Readonly<Record<string, string>>,
+): boolean {
+  for (const [key, value] of Object.entries(spec.attributes)) if (attributes[key] !== value) return false;
+  return !(spec.noOtherAttributes && Object.keys(attributes).length > Object.keys(spec.attributes).length);
+}
+
 /** PSI "some" averages as 0..1 shares of wall time; NaN when unknown. */
 export interface PressureSample {
   readonly someAvg10: number;
@@ -96,6 +124,11 @@ export interface UtilizationSample {
   readonly utcOffsetS?: number;
   /** Utilisation of the kind's companion resource (COMPANION_OF_KIND) in the same message, when it has one. */
   readonly companion?: number;
+  /**
+   * The companion's capacity ÷ this resource's in the same message (memory
+   * bytes ÷ swap bytes), when the message has both (CAPACITY_PARTS).
+   */
+  readonly companionCapacityRatio?: number;
 }
 
 const KINDS_BY_METRIC = new Map<string, ResourceKind[]>();
@@ -138,9 +171,26 @@ export function extractUtilization(message: TelemetryMessage): UtilizationSample
   for (const sample of samples) {
     const companionKind = COMPANION_OF_KIND[sample.resource.kind];
     const companion = companionKind && samples.find((s) => s.resourceId === companionKind);
-    if (companion) sample.companion = companion.value;
+    if (!companion) continue;
+    sample.companion = companion.value;
+    const ratio = capacityBytes(message, companionKind) / capacityBytes(message, sample.resource.kind);
+    if (ratio > 0 && ratio < Infinity) sample.companionCapacityRatio = ratio;
   }
   return samples;
+}
+
+/** The kind's capacity in bytes from the message's CAPACITY_PARTS (the first matching point of each); NaN without. */
+function capacityBytes(message: TelemetryMessage, kind: ResourceKind): number {
+  if (!hasCapacity(kind)) return NaN;
+  let sum = 0;
+  for (const part of CAPACITY_PARTS[kind]) {
+    const point = message.metrics.find(
+      (p) => p.name === part.metric && matchesMetric(part, p.attributes ?? {}),
+    );
+    if (!point || !(point.value >= 0)) return NaN;
+    sum += point.value;
+  }
+  return sum;
 }
 
 /** The message's UTC offset in seconds (`system.time_zone.offset`), when it has a plausible one. */
@@ -181,12 +231,8 @@ function isPressureResource(x: string | undefined): x is PressureResource {
 }
 
 function resourceOf(kind: ResourceKind, point: MetricPoint): Resource | undefined {
-  const spec = UTILIZATION_METRICS[kind];
   const attributes = point.attributes ?? {};
-  for (const [key, value] of Object.entries(spec.attributes)) if (attributes[key] !== value) return undefined;
-  if (spec.noOtherAttributes && Object.keys(attributes).length > Object.keys(spec.attributes).length) {
-    return undefined;
-  }
+  if (!matchesMetric(UTILIZATION_METRICS[kind], attributes)) return undefined;
   if (!isMountpointKind(kind)) return { kind };
   const mountpoint = attributes[ATTR.mountpoint];
   if (mountpoint === undefined || mountpointProblem(mountpoint)) return undefined;

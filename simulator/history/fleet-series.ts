@@ -87,6 +87,8 @@ export function simulateFleetSeries(options: FleetSeriesOptions): FleetSeries {
       p60?: Column;
       /** The companion resource's utilisation, from the first sample that had it (NaN-filled before). */
       companion?: Column;
+      /** The companion's capacity ÷ the resource's, alongside `companion`. */
+      capacityRatio?: Column;
     }
   >();
   for (let k = 0; k < ticks; k++) {
@@ -108,13 +110,17 @@ export function simulateFleetSeries(options: FleetSeriesOptions): FleetSeries {
           column.p10 = nanColumn(column.t.length);
           column.p60 = nanColumn(column.t.length);
         }
-        if (s.companion !== undefined && !column.companion) column.companion = nanColumn(column.t.length);
+        if (s.companion !== undefined && !column.companion) {
+          column.companion = nanColumn(column.t.length);
+          column.capacityRatio = nanColumn(column.t.length);
+        }
         column.t.push(s.timestampMs);
         column.v.push(s.value);
         column.offset.push(s.utcOffsetS ?? NaN);
         column.p10?.push(s.pressure?.someAvg10 ?? NaN);
         column.p60?.push(s.pressure?.someAvg60 ?? NaN);
         column.companion?.push(s.companion ?? NaN);
+        column.capacityRatio?.push(s.companionCapacityRatio ?? NaN);
       }
     }
   }
@@ -128,6 +134,7 @@ export function simulateFleetSeries(options: FleetSeriesOptions): FleetSeries {
       utcOffsetS: c.offset.toArray(),
       ...(c.p10 && c.p60 && { pressureSomeAvg10: c.p10.toArray(), pressureSomeAvg60: c.p60.toArray() }),
       ...(c.companion && { companion: c.companion.toArray() }),
+      ...(c.capacityRatio && { companionCapacityRatio: c.capacityRatio.toArray() }),
     },
   }));
   const profiles = new Map(fleet.describe().map((h) => [h.hostId, h.profile] as const));

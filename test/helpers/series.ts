@@ -46,7 +46,9 @@ export function regularSeries(
  * of order, repeated or NaN, PSI on most samples, and a UTC offset that is
  * unknown at first, then UTC+1, then UTC+2 (daylight saving) with a few
  * samples missing it, and a companion utilisation (memory for swap) that
- * climbs and falls, missing on some samples and for one stretch of hours.
+ * climbs and falls, missing on some samples and for one stretch of hours,
+ * with the two capacities' ratio (memory resized once; missing, zero or
+ * infinite on a few samples).
  */
 export function irregularSeries(name: string, durationMs: number, seed: number): GeneratedSeries {
   const rand = seededRandom(seed);
@@ -83,6 +85,9 @@ export function irregularSeries(name: string, durationMs: number, seed: number):
       i < 50 || i % 97 === 0 ? NaN : i < ts.length / 2 ? 3600 : 7200,
     ),
     companion: companionOf(ts, seed),
+    companionCapacityRatio: Float64Array.from(ts, (_, i) =>
+      i % 89 === 0 ? NaN : i % 151 === 0 ? 0 : i % 211 === 0 ? Infinity : i < ts.length / 3 ? 4 : 8,
+    ),
   };
 }
 

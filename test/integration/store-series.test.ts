@@ -41,7 +41,7 @@ function memoryMessage(
 }
 /**
  * The agent's path: each message's samples of `options.kind` (a host-wide resource), with their
- * pressure, UTC offset and companion, into one extractor; a feature vector at every message's time.
+ * pressure, UTC offset, companion and capacity ratio, into one extractor; a feature vector at every message's time.
  */
 function agentFeatures(
   messages: readonly TelemetryMessage[],
@@ -53,7 +53,7 @@ function agentFeatures(
   for (const m of messages) {
     for (const sample of extractUtilization(m)) {
       if (sample.resourceId !== options.kind) continue;
-      live.push(sample.timestampMs, sample.value, sample.pressure, sample.utcOffsetS, sample.companion);
+      live.pushSample(sample);
     }
     times.push(m.timestamp);
     expected.push(...live.vector(m.timestamp));
@@ -206,7 +206,7 @@ describe('reading training series from the store', () => {
     }
   });
 
-  it('reads memory with swap, so replayed swap features equal the agent’s, companion included', async () => {
+  it('reads memory with swap, so replayed swap features equal the agent’s, companion and capacities included', async () => {
     const store = await openStore('companion');
     try {
       const swapPoint = (value: number): MetricPoint => ({
@@ -221,12 +221,24 @@ describe('reading training series from the store', () => {
         value: 0.01,
         attributes: { 'system.memory.state': 'free' },
       };
+      const GIB = 2 ** 30;
+      const bytes = (name: string, value: number, state?: string): MetricPoint => ({
+        name,
+        unit: 'By',
+        value,
+        ...(state && { attributes: { 'system.paging.state': state } }),
+      });
       // Memory all but full and climbing while swap starts to fill; every fifth message has swap alone,
-      // and every message a "free" memory figure that is not the companion.
+      // and every message a "free" memory figure that is not the companion. 16 GiB of memory, resized
+      // to 32 GiB halfway, behind 2 GiB of swap; every seventh message lacks swap's free bytes.
       const messages = Array.from({ length: 240 }, (_, i) => {
+        const used = (0.02 + i / 1000) * 2 * GIB;
         const withMemory = memoryMessage('db-01', i, 0.85 + (0.1 * i) / 240, [
           swapPoint(0.02 + i / 1000),
           freeMemory,
+          bytes('system.memory.limit', (i < 120 ? 16 : 32) * GIB),
+          bytes('system.paging.usage', used, 'used'),
+          ...(i % 7 === 6 ? [] : [bytes('system.paging.usage', 2 * GIB - used, 'free')]),
         ]);
         return i % 5 === 4 ? { ...withMemory, metrics: withMemory.metrics.slice(1) } : withMemory;
       });
@@ -236,6 +248,9 @@ describe('reading training series from the store', () => {
       assert.ok(series?.history.companion, 'the companion is read');
       assert.equal(series.history.companion![3], 0.85 + (0.1 * 3) / 240);
       assert.ok(Number.isNaN(series.history.companion![4]!), 'NaN where the message had no memory figure');
+      const ratios = series.history.companionCapacityRatio!;
+      assert.deepEqual([ratios[3], ratios[200]], [8, 16], 'memory bytes ÷ swap bytes, resized halfway');
+      assert.ok(Number.isNaN(ratios[6]!), 'NaN where the message lacked a part');
       const [memory] = await readResourceSeries(store, 'memory');
       assert.equal(memory?.history.companion, undefined, 'memory has no companion');
 
@@ -247,6 +262,10 @@ describe('reading training series from the store', () => {
       assert.equal(replayed.features[238 * replayed.width + last], Math.fround(0.85 + (0.1 * 238) / 240));
       assert.ok(
         Number.isFinite(replayed.features[239 * replayed.width + featureIndex('companion.ttt_h.1h')]!),
+      );
+      assert.equal(replayed.features[238 * replayed.width + featureIndex('companion.capacity_ratio')], 16);
+      assert.ok(
+        Number.isFinite(replayed.features[239 * replayed.width + featureIndex('companion.spill_ttt_h.1h')]!),
       );
     } finally {
       await store.stop();

@@ -181,6 +181,9 @@ describe('exhaustion dataset', () => {
       if (p10) history.pressureSomeAvg10 = late(p10);
       if (p60) history.pressureSomeAvg60 = late(p60);
       if (s.history.companion) history.companion = late(s.history.companion);
+      if (s.history.companionCapacityRatio) {
+        history.companionCapacityRatio = late(s.history.companionCapacityRatio);
+      }
       // A time-zone change after the cut must not move any calendar feature before it.
       const offsets = s.history.utcOffsetS;
       if (offsets) {

@@ -51,11 +51,12 @@ function livePath(series: GeneratedSeries, options: FeatureExtractorOptions): Fl
     pressureSomeAvg60: p60,
     utcOffsetS,
     companion,
+    companionCapacityRatio: ratios,
   } = series;
   for (let i = 0; i < ts.length; i++) {
     const pressure = p10 && p60 ? { someAvg10: p10[i]!, someAvg60: p60[i]! } : undefined;
     const offset = utcOffsetS?.[i];
-    if (extractor.push(ts[i]!, values[i]!, pressure, offset, companion?.[i]) === 'accepted')
+    if (extractor.push(ts[i]!, values[i]!, pressure, offset, companion?.[i], ratios?.[i]) === 'accepted')
       rows.push(extractor.vector(ts[i]!));
   }
   return rows;
@@ -90,12 +91,14 @@ describe('feature extraction: live and replay paths', () => {
       assert.ok(replay.features.some(Number.isNaN));
       if (series.companion) {
         // …and the companion's figures, both read and gone stale.
-        const col = FEATURE_NAMES.indexOf('companion.ttt_h.1h');
-        const cells = Array.from(
-          { length: replay.rows },
-          (_, r) => replay.features[r * FEATURE_COUNT + col]!,
-        );
-        assert.ok(cells.some(Number.isFinite) && cells.some(Number.isNaN));
+        for (const name of ['companion.ttt_h.1h', 'companion.capacity_ratio', 'companion.spill_ttt_h.1h']) {
+          const col = FEATURE_NAMES.indexOf(name);
+          const cells = Array.from(
+            { length: replay.rows },
+            (_, r) => replay.features[r * FEATURE_COUNT + col]!,
+          );
+          assert.ok(cells.some(Number.isFinite) && cells.some(Number.isNaN), name);
+        }
       }
     });
   }

@@ -60,8 +60,8 @@ describe('feature schema', () => {
   });
 
   it('is pinned: changing any feature means a new version and a new hash here', () => {
-    assert.equal(FEATURE_SCHEMA.version, 3);
-    assert.equal(FEATURE_SCHEMA.hash, '3a6fd6e1d4688f45fee481656ac7d51c66fb4373ea4dad15fe346dc068039afc');
+    assert.equal(FEATURE_SCHEMA.version, 4);
+    assert.equal(FEATURE_SCHEMA.hash, 'c29fcf150a9f6ef04662877ceb3c7267f8f63187e758b73144b28addaf09c873');
   });
 
   it('writes every column', () => {
@@ -355,6 +355,43 @@ describe('feature extraction', () => {
     for (const name of ['companion.last', 'companion.slope.1h', 'companion.ttt_h.1h']) {
       assert.ok(Number.isNaN(features(swap, at + 11 * MINUTE)[name]!), name);
     }
+  });
+
+  it("turns the companion's growth into this resource's by the capacity ratio: swap's time to fill behind memory", () => {
+    const threshold = DEFAULT_EXHAUSTION.swap.threshold;
+    const swapWith = (ratio: number | undefined) => {
+      const swap = new FeatureExtractor({ kind: 'swap', exhaustion: DEFAULT_EXHAUSTION.swap });
+      // Memory climbs 6 points an hour from 0.80 (1.5 h from 0.95 at the end); swap stays at 0.10.
+      for (let m = 0; m <= 60; m++)
+        swap.push(T0 + m * MINUTE, 0.1, undefined, undefined, 0.8 + (0.06 * m) / 60, ratio);
+      return features(swap, T0 + 60 * MINUTE);
+    };
+    // 8 GiB of memory behind 2 GiB of swap: memory's 0.06/h is 0.24/h of swap, 0.8 / 0.24 h to 0.90.
+    const f = swapWith(4);
+    assert.equal(f['companion.capacity_ratio'], 4);
+    close(f['companion.spill_ttt_h.1h']!, 1.5 + (threshold - 0.1) / 0.24, 0.03, 'spill, ratio 4');
+    // The same growth behind a swap as large as memory: four times as long to fill it.
+    close(swapWith(1)['companion.spill_ttt_h.1h']!, 1.5 + (threshold - 0.1) / 0.06, 0.1, 'spill, ratio 1');
+    // Without capacities (or with an impossible ratio) both are NaN; the other companion figures stay.
+    for (const ratio of [undefined, NaN, 0, -2, Infinity]) {
+      const g = swapWith(ratio);
+      assert.ok(Number.isNaN(g['companion.capacity_ratio']!), String(ratio));
+      assert.ok(Number.isNaN(g['companion.spill_ttt_h.1h']!), String(ratio));
+      close(g['companion.ttt_h.1h']!, 1.5, 0.02, 'companion.ttt_h.1h');
+    }
+
+    // Memory falling: not rising. Swap already at its threshold: 0.
+    const falling = new FeatureExtractor({ kind: 'swap', exhaustion: DEFAULT_EXHAUSTION.swap });
+    const full = new FeatureExtractor({ kind: 'swap', exhaustion: DEFAULT_EXHAUSTION.swap });
+    for (let m = 0; m <= 60; m++) {
+      falling.push(T0 + m * MINUTE, 0.1, undefined, undefined, 0.9 - (0.06 * m) / 60, 4);
+      full.push(T0 + m * MINUTE, 0.95, undefined, undefined, 0.8 + (0.06 * m) / 60, 4);
+    }
+    assert.equal(
+      features(falling, T0 + 60 * MINUTE)['companion.spill_ttt_h.1h'],
+      TIME_TO_THRESHOLD_NOT_RISING_H,
+    );
+    assert.equal(features(full, T0 + 60 * MINUTE)['companion.spill_ttt_h.1h'], 0);
   });
 
   it('refuses an impossible definition', () => {

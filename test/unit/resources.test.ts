@@ -182,6 +182,43 @@ describe('utilisation from telemetry', () => {
         ['fds', undefined],
       ],
     );
+    // No capacities in that message: no ratio.
+    assert.equal(samples[0]!.companionCapacityRatio, undefined);
+    // With memory's limit and swap's used and free bytes: memory ÷ swap. A per-device figure is not the total.
+    const GIB = 2 ** 30;
+    const sized = extractUtilization(
+      message([
+        { ...METRIC.pagingUtilization, value: 0.25, attributes: { [ATTR.pagingState]: 'used' } },
+        { ...METRIC.memoryUtilization, value: 0.93, attributes: { [ATTR.memoryState]: 'used' } },
+        {
+          ...METRIC.pagingUsage,
+          value: 99 * GIB,
+          attributes: { [ATTR.pagingState]: 'used', device: '/dev/sdb2' },
+        },
+        { ...METRIC.pagingUsage, value: 0.5 * GIB, attributes: { [ATTR.pagingState]: 'used' } },
+        { ...METRIC.pagingUsage, value: 1.5 * GIB, attributes: { [ATTR.pagingState]: 'free' } },
+        { ...METRIC.memoryLimit, value: 16 * GIB },
+      ]),
+    );
+    assert.deepEqual(
+      sized.map((s) => [s.resourceId, s.companion, s.companionCapacityRatio]),
+      [
+        ['swap', 0.93, 8],
+        ['memory', undefined, undefined],
+      ],
+    );
+    // A swap of zero bytes, or a missing part, gives no ratio.
+    for (const free of [undefined, 0]) {
+      const points: MetricPoint[] = [
+        { ...METRIC.pagingUtilization, value: 0, attributes: { [ATTR.pagingState]: 'used' } },
+        { ...METRIC.memoryUtilization, value: 0.5, attributes: { [ATTR.memoryState]: 'used' } },
+        { ...METRIC.pagingUsage, value: 0, attributes: { [ATTR.pagingState]: 'used' } },
+        { ...METRIC.memoryLimit, value: 16 * GIB },
+      ];
+      if (free !== undefined)
+        points.push({ ...METRIC.pagingUsage, value: free, attributes: { [ATTR.pagingState]: 'free' } });
+      assert.equal(extractUtilization(message(points))[0]!.companionCapacityRatio, undefined, String(free));
+    }
     // Without a (valid) memory reading, swap has no companion.
     const alone = extractUtilization(
       message([
