@@ -8,7 +8,7 @@
 import type { DatasetSeries } from '../../models/dataset/index.js';
 import type { RemediationWindow } from '../../models/labels/remediation.js';
 import { type TimeSplit, buildTimeSplit } from '../../models/dataset/index.js';
-import { fitTteBand } from '../../models/fit/tte-band.js';
+import { alertedRows, fitTteBand } from '../../models/fit/tte-band.js';
 import { exportGbdtToOnnx } from '../../models/onnx/export.js';
 import { type FitResult, fitModel } from '../../models/fit/fit-model.js';
 import {
@@ -121,8 +121,7 @@ export async function trainForecast(request: TrainForecastRequest): Promise<Trai
     progress,
   });
   const artifact = fit.run.artifacts.find((a) => a.name === 'model.onnx');
-  const band =
-    request.band === false ? undefined : await trainBand(request, split, resource, fit.run.runId, progress);
+  const band = request.band === false ? undefined : await trainBand(request, split, resource, fit, progress);
   if (request.catalog && artifact) {
     await request.catalog.promote({
       resource,
@@ -143,18 +142,24 @@ export async function trainForecast(request: TrainForecastRequest): Promise<Trai
 }
 
 /**
- * Fits the time-to-exhaustion band on the same split and records it as a
- * child run of the classifier's; the paths (relative to the data dir) of its
- * three models, or undefined when the data has too few rows with a known time.
+ * Fits the time-to-exhaustion band on the same split, on the rows the
+ * classifier alerts on (where the band is shown), and records it as a child
+ * run of the classifier's; the paths (relative to the data dir) of its three
+ * models, or undefined when too few alerted rows have a known time.
  */
 async function trainBand(
   request: TrainForecastRequest,
   split: TimeSplit,
   resource: string,
-  parentRunId: string,
+  classifier: { onnx: Uint8Array; run: { runId: string } },
   progress: (line: string) => void,
 ): Promise<{ p10: string; p50: string; p90: string } | undefined> {
-  const { band, rows } = fitTteBand(split.train, split.valid);
+  const alerted = {
+    train: await alertedRows(classifier.onnx, split.train),
+    valid: await alertedRows(classifier.onnx, split.valid),
+  };
+  const parentRunId = classifier.run.runId;
+  const { band, rows, on } = fitTteBand(split.train, split.valid, alerted);
   if (!band) {
     progress(
       `time-to-exhaustion band: too few rows with a known time to exhaustion (${rows.train} training, ` +
@@ -166,7 +171,11 @@ async function trainBand(
     name: `${resource} time-to-exhaustion band`,
     kind: 'training',
     parentRunId,
-    tags: { resource, target: 'ln seconds to the next exhaustion start' },
+    tags: {
+      resource,
+      target: 'ln seconds to the next exhaustion start',
+      rows: on === 'alerted' ? 'rows the classifier alerts on' : 'every row with a known time',
+    },
     dataset: { featureNames: split.train.featureNames, featureSchemaHash: split.train.featureSchemaHash },
   });
   try {
@@ -186,7 +195,8 @@ async function trainBand(
     }
     await run.finish('finished');
     progress(
-      `time-to-exhaustion band: coverage ${band.map((q) => `${q.name} ${q.metrics.coverage.toFixed(2)}`).join(', ')} (ideal 0.10, 0.50, 0.90)`,
+      `time-to-exhaustion band on ${rows.train} ${on === 'alerted' ? 'alerted rows' : 'rows with a known time (too few alerted)'}: ` +
+        `coverage ${band.map((q) => `${q.name} ${q.metrics.coverage.toFixed(2)}`).join(', ')} (ideal 0.10, 0.50, 0.90)`,
     );
     return { p10: paths.p10!, p50: paths.p50!, p90: paths.p90! };
   } catch (err) {

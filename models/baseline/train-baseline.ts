@@ -11,6 +11,8 @@
  *   node --import tsx models/baseline/train-baseline.ts [--kinds cpu,memory] [--hosts 50] [--days 21]
  *     [--train-seeds 1,2] [--test-seeds 1001,1002] [--out models/baseline] [--docs docs/model-quality.md]
  *     [--dry-run]   (train and evaluate, write nothing)  [--params JSON]  (trainer parameters, for experiments)
+ *     [--bands-only]  (refit the time-to-exhaustion bands of the models already in --out on the fleets
+ *                      their classifiers were trained on, and judge them; the classifiers stay as they are)
  *     [--judge-only]  (train nothing: judge the models already in --out on the held-out fleets again, with
  *                      this build's evaluation; their cards keep the training figures. With --dry-run and
  *                      other --test-seeds: how the bundled models fare on further fleets, printed only.)
@@ -38,13 +40,15 @@ import {
   buildTimeSplit,
   type DatasetSeries,
   type ExhaustionDataset,
+  type TimeSplit,
 } from '../dataset/index.js';
 import { evaluateModelAndRules } from '../evaluation/evaluate-model.js';
 import { formatEvaluationTable } from '../evaluation/evaluation-table.js';
 import type { ForecastEvaluation } from '../evaluation/forecast-evaluation.js';
 import { fitModel } from '../fit/fit-model.js';
-import { bandCoverage, fitTteBand } from '../fit/tte-band.js';
+import { alertedRows, bandCoverage, fitTteBand } from '../fit/tte-band.js';
 import { exportGbdtToOnnx } from '../onnx/export.js';
+import { readOnnxMetadata } from '../../shared/inference/onnx-metadata.js';
 import { DEFAULT_FORECAST_PARAMS, FORECAST_VALID_FRACTION, trainingStepMs } from '../fit/forecast-params.js';
 import type { GbdtParamsInput } from '../gbdt/params.js';
 import { FileRunRegistry } from '../tracking/index.js';
@@ -108,6 +112,7 @@ const { values: args } = parseArgs({
     docs: { type: 'string', default: join(PACKAGE_ROOT ?? '.', 'docs', 'model-quality.md') },
     'dry-run': { type: 'boolean', default: false },
     'judge-only': { type: 'boolean', default: false },
+    'bands-only': { type: 'boolean', default: false },
     /** JSON trainer parameters over each kind's, for experiments (e.g. `{"numLeaves":63}`). */
     params: { type: 'string' },
   },
@@ -176,6 +181,10 @@ async function main(): Promise<void> {
     await judgeOnly(out);
     return;
   }
+  if (args['bands-only']) {
+    await bandsOnly(out);
+    return;
+  }
   log(
     `training ${kinds.join(', ')} on seeds ${settings.trainSeeds.join(',')}, judging on ${settings.testSeeds.join(',')}`,
   );
@@ -187,16 +196,7 @@ async function main(): Promise<void> {
       const exhaustion = DEFAULT_EXHAUSTION[kind];
       const stepMs = trainingStepMs(exhaustion);
       const extra = EXTRA_TRAINING[kind];
-      const trainSeries = seriesOf(
-        extra
-          ? [...trainFleet, ...simulate(extra.seeds, `extra-${kind}-`, [kind], extra.profiles)]
-          : trainFleet,
-        kind,
-      );
-      const split = buildTimeSplit(trainSeries, {
-        validFraction: FORECAST_VALID_FRACTION,
-        evaluationStepMs: stepMs,
-      });
+      const split = trainingSplit(kind, trainFleet);
       const test = buildExhaustionDataset(seriesOf(testFleet, kind), { evaluationStepMs: stepMs });
       log(
         `${kind}: ${split.train.numRows} train rows (${split.train.counts.positives}+), ${split.valid.numRows} valid ` +
@@ -243,32 +243,12 @@ async function main(): Promise<void> {
         featureSchemaHash: FEATURE_SCHEMA.hash,
         version: VERSION,
       });
-      const band = fitTteBand(split.train, split.valid);
-      if (band.band) {
-        log(
-          `${kind}: time-to-exhaustion band on ${band.rows.train} rows, validation coverage ` +
-            band.band.map((q) => `${q.name} ${q.metrics.coverage.toFixed(2)}`).join(', '),
-        );
-      }
-      cards.at(-1)!.band = band.band?.map((q) => ({
-        name: q.name,
-        trees: q.model.trees.length,
-        ...q.metrics,
-      }));
-      const bandOnnx = band.band?.map((q) => ({
-        name: q.name,
-        onnx: exportGbdtToOnnx(q.model, {
-          featureSchemaHash: split.train.featureSchemaHash,
-          trainingRunId: fit.run.runId,
-        }),
-      }));
-      if (bandOnnx) cards.at(-1)!.heldOutBand = await heldOutBandCoverage(bandOnnx, test);
+      const band = await fitBand(kind, split, test, fit.onnx);
+      Object.assign(cards.at(-1)!, { band: band.card, bandOn: band.on, heldOutBand: band.heldOut });
       if (!args['dry-run']) {
         await mkdir(out, { recursive: true });
         await writeFile(join(out, `${kind}.onnx`), fit.onnx);
-        // A band of an earlier build must not outlive a rebuild that has none.
-        for (const q of ['p10', 'p50', 'p90']) await rm(join(out, `${kind}.tte_${q}.onnx`), { force: true });
-        for (const q of bandOnnx ?? []) await writeFile(join(out, `${kind}.tte_${q.name}.onnx`), q.onnx);
+        await writeBandFiles(out, kind, band.files);
         await writeFormatted(join(out, `${kind}.md`), renderModelCard(cards.at(-1)!));
       }
     }
@@ -305,9 +285,7 @@ async function judgeOnHeldOut(
  * of the cards change.
  */
 async function judgeOnly(out: string): Promise<void> {
-  const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as {
-    models: Record<string, BaselineCard>;
-  };
+  const manifest = await readManifest(out);
   log(`judging the models in ${out} (${kinds.join(', ')}) on seeds ${settings.testSeeds.join(',')}`);
   const testFleet = simulate(settings.testSeeds, 'test', kinds);
   const cards: BaselineCard[] = [];
@@ -329,12 +307,8 @@ async function judgeOnly(out: string): Promise<void> {
       { evaluationStepMs: trainingStepMs(exhaustion) },
     );
     log(`${kind}: ${test.numRows} held-out rows (${test.counts.positives}+)`);
-    const evaluation = await judgeOnHeldOut(
-      await readFile(join(out, `${kind}.onnx`)),
-      test,
-      kind,
-      exhaustion,
-    );
+    const classifierOnnx = await readFile(join(out, `${kind}.onnx`));
+    const evaluation = await judgeOnHeldOut(classifierOnnx, test, kind, exhaustion);
     const bandOnnx = previous.band
       ? await Promise.all(
           ['p10', 'p50', 'p90'].map(async (name) => ({
@@ -343,7 +317,7 @@ async function judgeOnly(out: string): Promise<void> {
           })),
         )
       : undefined;
-    const heldOutBand = bandOnnx && (await heldOutBandCoverage(bandOnnx, test));
+    const heldOutBand = bandOnnx && (await heldOutBandCoverage(bandOnnx, test, classifierOnnx));
     cards.push({
       ...previous,
       evaluation,
@@ -353,6 +327,56 @@ async function judgeOnly(out: string): Promise<void> {
     if (!args['dry-run']) await writeFormatted(join(out, `${kind}.md`), renderModelCard(cards.at(-1)!));
   }
   if (!args['dry-run']) await writeManifestAndDocs(out, cards);
+}
+
+/**
+ * `--bands-only`: the bands of the models in `out` fitted again on the fleets their classifiers were
+ * trained on (the settings must be the cards'), judged on the held-out fleets with those classifiers'
+ * alerts. Only the cards' band figures change.
+ */
+async function bandsOnly(out: string): Promise<void> {
+  const manifest = await readManifest(out);
+  log(`fitting the bands of the models in ${out} (${kinds.join(', ')})`);
+  const trainFleet = simulate(settings.trainSeeds, 'train', kinds);
+  const testFleet = simulate(settings.testSeeds, 'test', kinds);
+  const cards: BaselineCard[] = [];
+  for (const kind of kinds) {
+    const previous = manifest.models[kind];
+    if (!previous) throw new Error(`${out} has no ${kind} model`);
+    const d = previous.data;
+    const fleets = (x: typeof settings & { extraTraining?: unknown }) =>
+      JSON.stringify([
+        x.hosts,
+        x.days,
+        x.intervalSeconds,
+        x.startMs,
+        x.trainSeeds,
+        x.testSeeds,
+        x.extraTraining,
+      ]);
+    if (fleets(d) !== fleets({ ...settings, extraTraining: EXTRA_TRAINING[kind] })) {
+      throw new Error(
+        `${kind}: its classifier was trained and judged on other fleets than these settings give`,
+      );
+    }
+    const split = trainingSplit(kind, trainFleet);
+    const test = buildExhaustionDataset(seriesOf(testFleet, kind), {
+      evaluationStepMs: trainingStepMs(previous.exhaustion),
+    });
+    const band = await fitBand(kind, split, test, await readFile(join(out, `${kind}.onnx`)));
+    cards.push({ ...previous, band: band.card, bandOn: band.on, heldOutBand: band.heldOut });
+    if (!args['dry-run']) {
+      await writeBandFiles(out, kind, band.files);
+      await writeFormatted(join(out, `${kind}.md`), renderModelCard(cards.at(-1)!));
+    }
+  }
+  if (!args['dry-run']) await writeManifestAndDocs(out, cards);
+}
+
+async function readManifest(out: string): Promise<{ models: Record<string, BaselineCard> }> {
+  return JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as {
+    models: Record<string, BaselineCard>;
+  };
 }
 
 function importanceOf(fit: Awaited<ReturnType<typeof fitModel>>): Array<{ feature: string; share: number }> {
@@ -372,21 +396,85 @@ function gainOf(fit: Awaited<ReturnType<typeof fitModel>>, feature: number): num
   return gain;
 }
 
+/** The training and validation sets of `kind`: the training fleets' series plus its extra fleets, split by time. */
+function trainingSplit(kind: ResourceKind, trainFleet: readonly SimulatedSeries[]): TimeSplit {
+  const extra = EXTRA_TRAINING[kind];
+  const trainSeries = seriesOf(
+    extra ? [...trainFleet, ...simulate(extra.seeds, `extra-${kind}-`, [kind], extra.profiles)] : trainFleet,
+    kind,
+  );
+  return buildTimeSplit(trainSeries, {
+    validFraction: FORECAST_VALID_FRACTION,
+    evaluationStepMs: trainingStepMs(DEFAULT_EXHAUSTION[kind]),
+  });
+}
+
+type BandFile = { name: string; onnx: Uint8Array };
+
+/**
+ * Fits the time-to-exhaustion band on the split, exports it as agents load it (recording the
+ * classifier's run), and judges the files on the held-out rows; all undefined when too few rows
+ * have a known time.
+ */
+async function fitBand(
+  kind: ResourceKind,
+  split: TimeSplit,
+  test: ExhaustionDataset,
+  classifierOnnx: Uint8Array,
+): Promise<{
+  card: BaselineCard['band'];
+  on: BaselineCard['bandOn'];
+  heldOut: BaselineCard['heldOutBand'];
+  files: BandFile[] | undefined;
+}> {
+  const band = fitTteBand(split.train, split.valid, {
+    train: await alertedRows(classifierOnnx, split.train),
+    valid: await alertedRows(classifierOnnx, split.valid),
+  });
+  if (!band.band) {
+    log(`${kind}: too few rows with a known time to exhaustion for a band (${band.rows.train})`);
+    return { card: undefined, on: undefined, heldOut: undefined, files: undefined };
+  }
+  log(
+    `${kind}: time-to-exhaustion band on ${band.rows.train} ${band.on} rows, validation coverage ` +
+      band.band.map((q) => `${q.name} ${q.metrics.coverage.toFixed(2)}`).join(', '),
+  );
+  const trainingRunId = readOnnxMetadata(classifierOnnx).trainingRunId;
+  const files = band.band.map((q) => ({
+    name: q.name,
+    onnx: exportGbdtToOnnx(q.model, { featureSchemaHash: split.train.featureSchemaHash, trainingRunId }),
+  }));
+  return {
+    card: band.band.map((q) => ({ name: q.name, trees: q.model.trees.length, ...q.metrics })),
+    on: band.on,
+    heldOut: await heldOutBandCoverage(files, test, classifierOnnx),
+    files,
+  };
+}
+
+/** Writes a kind's band files; a band of an earlier build must not outlive a rebuild that has none. */
+async function writeBandFiles(out: string, kind: ResourceKind, files: BandFile[] | undefined): Promise<void> {
+  for (const q of ['p10', 'p50', 'p90']) await rm(join(out, `${kind}.tte_${q}.onnx`), { force: true });
+  for (const q of files ?? []) await writeFile(join(out, `${kind}.tte_${q.name}.onnx`), q.onnx);
+}
+
 /**
  * The band as agents show it (the exported files, quantiles sorted), on the held-out fleets: over
- * every row with a known time to exhaustion, and over the rows an exhaustion follows within the
- * horizon, where the band goes with an alert.
+ * the rows the classifier alerts on (where agents show the band) that have a known time to
+ * exhaustion, and over the rows an exhaustion follows within the horizon.
  */
 async function heldOutBandCoverage(
-  bandOnnx: ReadonlyArray<{ name: string; onnx: Uint8Array }>,
+  bandOnnx: readonly BandFile[],
   test: ExhaustionDataset,
+  classifierOnnx: Uint8Array,
 ): Promise<NonNullable<BaselineCard['heldOutBand']>> {
+  const alerted = await alertedRows(classifierOnnx, test);
   const bytes = (name: string) => bandOnnx.find((q) => q.name === name)!.onnx;
   const band = await TimeToExhaustionBand.load({ p10: bytes('p10'), p50: bytes('p50'), p90: bytes('p90') });
   try {
     const bandS = await band.scoreMany(test.features, test.numRows);
     return {
-      known: bandCoverage(bandS, test),
+      alerted: bandCoverage(bandS, test, (row) => alerted[row] === 1),
       positives: bandCoverage(bandS, test, (row) => test.labels[row] === 1),
     };
   } finally {
