@@ -103,7 +103,11 @@ describe('import → train → predict → evaluate on imported CSV series', () 
     assert.equal((await train.exited).code, 0, train.output);
     assert.match(train.output, /run \S+: memory, exhausted ≥ 95% within 30m/);
     assert.match(train.output, /is now current for memory/);
-    assert.match(train.output, /time-to-exhaustion band on \d+ [^:]+: coverage p10 \S+, p50 \S+, p90/, train.output);
+    assert.match(
+      train.output,
+      /time-to-exhaustion band on \d+ [^:]+: coverage p10 \S+, p50 \S+, p90/,
+      train.output,
+    );
     const catalog = JSON.parse(readFileSync(join(dataDir, 'models', 'current.json'), 'utf8')) as {
       models: Record<string, { runId: string; path: string }>;
     };
