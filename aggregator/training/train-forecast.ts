@@ -143,9 +143,10 @@ export async function trainForecast(request: TrainForecastRequest): Promise<Trai
 
 /**
  * Fits the time-to-exhaustion band on the same split, on the rows the
- * classifier alerts on (where the band is shown), and records it as a child
- * run of the classifier's; the paths (relative to the data dir) of its three
- * models, or undefined when too few alerted rows have a known time.
+ * classifier alerts on (where the band is shown; every row with a known time
+ * when too few are alerted), and records it as a child run of the
+ * classifier's; the paths (relative to the data dir) of its three models, or
+ * undefined when too few rows have a known time at all.
  */
 async function trainBand(
   request: TrainForecastRequest,

@@ -51,13 +51,7 @@ export type BandRowsSource = Pick<
 >;
 
 /** The rows of `dataset` with a known time to exhaustion (those `only` marks 1, when given), labelled ln(seconds). */
-export function tteRows(
-  dataset: Pick<
-    ExhaustionDataset,
-    'featureNames' | 'features' | 'numRows' | 'timeToExhaustionS' | 'tteCensored'
-  >,
-  only?: Uint8Array,
-): TrainingSet {
+export function tteRows(dataset: BandRowsSource, only?: Uint8Array): TrainingSet {
   const F = dataset.featureNames.length;
   const keep: number[] = [];
   for (let i = 0; i < dataset.numRows; i++) {
