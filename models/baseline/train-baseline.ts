@@ -343,18 +343,7 @@ async function bandsOnly(out: string): Promise<void> {
   for (const kind of kinds) {
     const previous = manifest.models[kind];
     if (!previous) throw new Error(`${out} has no ${kind} model`);
-    const d = previous.data;
-    const fleets = (x: typeof settings & { extraTraining?: unknown }) =>
-      JSON.stringify([
-        x.hosts,
-        x.days,
-        x.intervalSeconds,
-        x.startMs,
-        x.trainSeeds,
-        x.testSeeds,
-        x.extraTraining,
-      ]);
-    if (fleets(d) !== fleets({ ...settings, extraTraining: EXTRA_TRAINING[kind] })) {
+    if (fleetsOf(previous.data) !== fleetsOf({ ...settings, extraTraining: EXTRA_TRAINING[kind] })) {
       throw new Error(
         `${kind}: its classifier was trained and judged on other fleets than these settings give`,
       );
@@ -371,6 +360,12 @@ async function bandsOnly(out: string): Promise<void> {
     }
   }
   if (!args['dry-run']) await writeManifestAndDocs(out, cards);
+}
+
+/** The fleets a card's model was trained and judged on, comparable as a string. */
+function fleetsOf(x: typeof settings & { extraTraining?: unknown }): string {
+  const { hosts, days, intervalSeconds, startMs, trainSeeds, testSeeds, extraTraining } = x;
+  return JSON.stringify([hosts, days, intervalSeconds, startMs, trainSeeds, testSeeds, extraTraining]);
 }
 
 async function readManifest(out: string): Promise<{ models: Record<string, BaselineCard> }> {

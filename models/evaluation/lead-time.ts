@@ -163,7 +163,8 @@ export function eventPrecisionAtRecall(
   for (let i = 0; i < eventOfRow.length; i++) {
     const e = eventOfRow[i]!;
     const s = score[i]!;
-    if (e >= 0 && !(s <= best[e]!)) best[e] = s;
+    // NaN (no opinion) never raises an event's best score; `!(s <= best)` replaces the NaN start.
+    if (e >= 0 && s === s && !(s <= best[e]!)) best[e] = s;
   }
   const scored = best.filter((s) => s === s).sort((a, b) => b - a);
   const needed = Math.max(1, Math.ceil(targetRecall * index.events - 1e-9));

@@ -139,6 +139,12 @@ describe('evaluateForecasts', () => {
       falseAlarmEpisodes: 0,
       precision: 1,
     });
+    // No opinion on some of an event's rows does not hide the score of the others.
+    const [model2] = contendersOf();
+    const patchy = Float64Array.from(model2!.score, (x, i) => (i === 3 || i === 8 ? NaN : x));
+    const partial = evaluateForecasts(rowsOf(), [{ ...model2!, score: patchy }]).contenders[0]!;
+    assert.equal(partial.eventPrecisionAtRecall?.threshold, 0.7);
+    assert.equal(partial.eventPrecisionAtRecall?.eventRecall, 1);
     // No opinion on every row of event C: warning of all events is out of reach.
     const [, blind] = contendersOf();
     const score = Float64Array.from(blind!.score, (x, i) => (rowSeries[i] === 1 ? NaN : x));
